@@ -53,6 +53,10 @@ pub enum StoreError {
     #[error("etcd {endpoints}: {message}")]
     Etcd { endpoints: String, message: String },
 
+    /// A `--store` argument that names no backend.
+    #[error("invalid store {spec:?}: {reason}")]
+    InvalidSpec { spec: String, reason: String },
+
     /// The store has been closed (its writer has stopped).
     #[error("store is closed")]
     Closed,

@@ -41,6 +41,15 @@ pub(super) fn get(conn: &Connection, key: &str, revision: Revision) -> ReadResul
     })
 }
 
+/// The latest version of each key as of a revision, skipping deleted keys,
+/// in key order. `rev * 2 + deleted` orders a key's versions like `rev` and
+/// carries the tombstone flag of the latest one in its low bit; the other
+/// (bare) columns come from that same row. Grouping walks the `(key, rev)`
+/// index in key order, so `LIMIT` stops the scan early.
+pub(super) const RANGE_SQL: &str = "SELECT key, max(rev * 2 + deleted) AS m, create_rev, value FROM kv
+     WHERE key >= ?1 AND key < ?2 AND key > ?3 AND rev <= ?4
+     GROUP BY key HAVING (m & 1) = 0 ORDER BY key LIMIT ?5";
+
 /// Up to `limit` live keys under `prefix` after `start_after`, as of
 /// `revision`, and whether the page was cut by the limit.
 pub(super) fn range(
@@ -53,19 +62,13 @@ pub(super) fn range(
     let (lo, hi) = bounds(prefix);
     let after = start_after.map(str::as_bytes).unwrap_or_default();
     let limit_sql = limit.filter(|l| *l > 0).map_or(-1, |l| l as i64);
-    let mut stmt = conn.prepare_cached(
-        "SELECT key, rev, create_rev, value FROM (
-             SELECT key, max(rev) AS rev, create_rev, deleted, value FROM kv
-             WHERE key >= ?1 AND key < ?2 AND key > ?3 AND rev <= ?4
-             GROUP BY key
-         ) WHERE deleted = 0 ORDER BY key LIMIT ?5",
-    )?;
+    let mut stmt = conn.prepare_cached(RANGE_SQL)?;
     let mut rows = stmt.query(params![lo, hi, after, revision, limit_sql])?;
     let mut kvs = Vec::new();
     while let Some(row) = rows.next()? {
         kvs.push(KeyValue {
             key: key_of(row, 0)?,
-            mod_revision: row.get(1)?,
+            mod_revision: row.get::<_, i64>(1)? >> 1,
             create_revision: row.get(2)?,
             value: Bytes::from(row.get::<_, Vec<u8>>(3)?),
         });
@@ -80,8 +83,8 @@ pub(super) fn range(
 fn count_live(conn: &Connection, after: &[u8], hi: &[u8], revision: Revision) -> ReadResult<u64> {
     let mut stmt = conn.prepare_cached(
         "SELECT count(*) FROM (
-             SELECT max(rev), deleted FROM kv WHERE key > ?1 AND key < ?2 AND rev <= ?3 GROUP BY key
-         ) WHERE deleted = 0",
+             SELECT max(rev * 2 + deleted) AS m FROM kv WHERE key > ?1 AND key < ?2 AND rev <= ?3 GROUP BY key
+         ) WHERE (m & 1) = 0",
     )?;
     Ok(stmt.query_row(params![after, hi, revision], |r| r.get::<_, i64>(0))? as u64)
 }
