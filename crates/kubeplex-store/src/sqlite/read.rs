@@ -20,13 +20,18 @@ impl From<rusqlite::Error> for ReadError {
     }
 }
 
+impl From<rusqlite::types::FromSqlError> for ReadError {
+    fn from(e: rusqlite::types::FromSqlError) -> Self {
+        ReadError::Corrupt(format!("unexpected column type: {e}"))
+    }
+}
+
 type ReadResult<T> = Result<T, ReadError>;
 
 /// The version of `key` as of `revision`, if it existed then.
 pub(super) fn get(conn: &Connection, key: &str, revision: Revision) -> ReadResult<Option<KeyValue>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT rev, create_rev, deleted, value FROM kv
-         WHERE key = ?1 AND rev <= ?2 ORDER BY rev DESC LIMIT 1",
+        "SELECT rev, create_rev, deleted, value FROM kv WHERE key = ?1 AND rev <= ?2 ORDER BY rev DESC LIMIT 1",
     )?;
     let row = stmt
         .query_row(params![key.as_bytes(), revision], |r| {
@@ -41,17 +46,16 @@ pub(super) fn get(conn: &Connection, key: &str, revision: Revision) -> ReadResul
     })
 }
 
-/// The latest version of each key as of a revision, skipping deleted keys,
-/// in key order. `rev * 2 + deleted` orders a key's versions like `rev` and
-/// carries the tombstone flag of the latest one in its low bit; the other
-/// (bare) columns come from that same row. Grouping walks the `(key, rev)`
-/// index in key order, so `LIMIT` stops the scan early.
-pub(super) const RANGE_SQL: &str = "SELECT key, max(rev * 2 + deleted) AS m, create_rev, value FROM kv
-     WHERE key >= ?1 AND key < ?2 AND key > ?3 AND rev <= ?4
-     GROUP BY key HAVING (m & 1) = 0 ORDER BY key LIMIT ?5";
+/// Every version under a key range up to a revision, each key's newest
+/// first. The `(key, rev DESC, deleted)` index yields this order without
+/// sorting, so the first row of each key is its version as of the revision.
+pub(super) const RANGE_SQL: &str = "SELECT key, rev, deleted, create_rev, value FROM kv
+     WHERE key >= ?1 AND key < ?2 AND key > ?3 AND rev <= ?4 ORDER BY key, rev DESC";
 
 /// Up to `limit` live keys under `prefix` after `start_after`, as of
-/// `revision`, and whether the page was cut by the limit.
+/// `revision`, and how many live keys follow them. Values are read only for
+/// the keys returned; older versions and the keys counted are skipped on
+/// the index alone.
 pub(super) fn range(
     conn: &Connection,
     prefix: &str,
@@ -61,32 +65,34 @@ pub(super) fn range(
 ) -> ReadResult<(Vec<KeyValue>, u64)> {
     let (lo, hi) = bounds(prefix);
     let after = start_after.map(str::as_bytes).unwrap_or_default();
-    let limit_sql = limit.filter(|l| *l > 0).map_or(-1, |l| l as i64);
+    let limit = limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
     let mut stmt = conn.prepare_cached(RANGE_SQL)?;
-    let mut rows = stmt.query(params![lo, hi, after, revision, limit_sql])?;
+    let mut rows = stmt.query(params![lo, hi, after, revision])?;
     let mut kvs = Vec::new();
+    let mut remaining = 0u64;
+    let mut last_key: Vec<u8> = Vec::new();
     while let Some(row) = rows.next()? {
+        let key = row.get_ref(0)?.as_blob()?;
+        if !last_key.is_empty() && key == last_key.as_slice() {
+            continue; // an older version of the key just seen
+        }
+        last_key.clear();
+        last_key.extend_from_slice(key);
+        if row.get::<_, bool>(2)? {
+            continue; // deleted as of `revision`
+        }
+        if kvs.len() == limit {
+            remaining += 1;
+            continue;
+        }
         kvs.push(KeyValue {
             key: key_of(row, 0)?,
-            mod_revision: row.get::<_, i64>(1)? >> 1,
-            create_revision: row.get(2)?,
-            value: Bytes::from(row.get::<_, Vec<u8>>(3)?),
+            mod_revision: row.get(1)?,
+            create_revision: row.get(3)?,
+            value: Bytes::copy_from_slice(row.get_ref(4)?.as_blob()?),
         });
     }
-    let remaining = match (limit_sql, kvs.last()) {
-        (l, Some(last)) if l > 0 && kvs.len() as i64 == l => count_live(conn, last.key.as_bytes(), &hi, revision)?,
-        _ => 0,
-    };
     Ok((kvs, remaining))
-}
-
-fn count_live(conn: &Connection, after: &[u8], hi: &[u8], revision: Revision) -> ReadResult<u64> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT count(*) FROM (
-             SELECT max(rev * 2 + deleted) AS m FROM kv WHERE key > ?1 AND key < ?2 AND rev <= ?3 GROUP BY key
-         ) WHERE (m & 1) = 0",
-    )?;
-    Ok(stmt.query_row(params![after, hi, revision], |r| r.get::<_, i64>(0))? as u64)
 }
 
 /// Events under `prefix` with revisions in `(after, upto]`, oldest first, at

@@ -8,8 +8,8 @@
 //!
 //! ```text
 //! kv(rev PK, key, create_rev, prev_rev, deleted, expires_at, value)
-//!     index (key, rev)        -> get / range at any revision
-//!     index (expires_at)      -> time-to-live sweep (only live rows carry it)
+//!     index (key, rev DESC, deleted) -> get / range at any revision
+//!     index (expires_at)             -> time-to-live sweep (only live rows carry it)
 //! meta(name PK, value)        -> current_rev, compact_rev
 //! ```
 
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS kv (
     expires_at INTEGER,
     value      BLOB    NOT NULL
 );
-CREATE INDEX IF NOT EXISTS kv_key_rev ON kv (key, rev);
+CREATE INDEX IF NOT EXISTS kv_key_rev ON kv (key, rev DESC, deleted);
 CREATE INDEX IF NOT EXISTS kv_expires_at ON kv (expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (
     name  TEXT PRIMARY KEY,

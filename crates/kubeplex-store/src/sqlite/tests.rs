@@ -110,7 +110,7 @@ fn range_reads_use_the_key_index() {
     let plan: Vec<String> = conn
         .prepare(&format!("EXPLAIN QUERY PLAN {}", super::read::RANGE_SQL))
         .unwrap()
-        .query_map(rusqlite::params![b"/a/".as_slice(), b"/a0".as_slice(), b"".as_slice(), 10, 10], |r| r.get::<_, String>(3))
+        .query_map(rusqlite::params![b"/a/".as_slice(), b"/a0".as_slice(), b"".as_slice(), 10], |r| r.get::<_, String>(3))
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
