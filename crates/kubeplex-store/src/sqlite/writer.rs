@@ -50,6 +50,10 @@ pub(super) struct WriteOutcome {
     pub prev: Option<KeyValue>,
 }
 
+/// Where a write's outcome goes; `None` for the writer's own deletions of
+/// expired keys.
+type Reply = Option<oneshot::Sender<Result<WriteOutcome, StoreError>>>;
+
 /// A message to the writer thread.
 #[derive(Debug)]
 pub(super) enum Request {
@@ -130,7 +134,7 @@ impl Writer {
         self.shared.publisher.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
-    fn accept(&mut self, req: Request, batch: &mut Vec<(WriteOp, Option<oneshot::Sender<Result<WriteOutcome, StoreError>>>)>) {
+    fn accept(&mut self, req: Request, batch: &mut Vec<(WriteOp, Reply)>) {
         match req {
             Request::Write(op, reply) => batch.push((op, Some(reply))),
             Request::Compact(revision, reply) => {
@@ -146,7 +150,7 @@ impl Writer {
     /// Applies a batch in one transaction and one sync; replies only after
     /// the commit. On an engine failure nothing of the batch is kept and
     /// every caller in it hears the error.
-    fn commit(&mut self, batch: Vec<(WriteOp, Option<oneshot::Sender<Result<WriteOutcome, StoreError>>>)>) {
+    fn commit(&mut self, batch: Vec<(WriteOp, Reply)>) {
         let start_rev = self.current;
         let mut results = Vec::with_capacity(batch.len());
         let mut events = Vec::with_capacity(batch.len());
