@@ -1,1 +1,139 @@
-fn main() {}
+//! `kubeplex-bench`: parses the command line and runs a benchmark from the
+//! library, printing its report on stdout and progress on stderr.
+//!
+//! ```text
+//! cargo run --release -p kubeplex-bench -- store [--backends sqlite,etcd] [--duration 5s] ...
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use kubeplex_bench::workloads::WorkloadParams;
+use kubeplex_bench::{Backend, StoreBenchConfig, parse_duration, run_store_bench};
+
+/// kubeplex's benchmarks: figures and ratios against references measured in the same run.
+#[derive(Debug, Parser)]
+#[command(name = "kubeplex-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The store: the same workloads on SQLite and on etcd (started on
+    /// loopback unless --etcd-endpoint is given); prints a table and, last,
+    /// the sqlite/etcd concurrent-write throughput ratio.
+    Store(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Backends to run, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,etcd")]
+    backends: Vec<Backend>,
+
+    /// How long each timed workload (creates, gets, ranges) runs.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    duration: Duration,
+
+    /// Concurrent writers in the concurrent-create workload and the preload.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    writers: u32,
+
+    /// Concurrent readers in the random-get workload.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    readers: u32,
+
+    /// Bytes per value (at least 8 for the watch workload's send time).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(8..=1_572_864))]
+    value_size: u32,
+
+    /// Keys in the ranged prefix (random gets pick from them).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    range_keys: u32,
+
+    /// Watchers on the watched prefix.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    watchers: u32,
+
+    /// Events per second written while watched.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    watch_rate: u32,
+
+    /// How long events are written while watched.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    watch_duration: Duration,
+
+    /// Tasks sharing the paced watch writes.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    watch_writers: u32,
+
+    /// An operation taking longer than this counts as an error.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    op_timeout: Duration,
+
+    /// Use this etcd (e.g. http://127.0.0.1:2379) instead of starting one.
+    #[arg(long)]
+    etcd_endpoint: Option<String>,
+
+    /// Directory for the SQLite database file bench.db (default: a temporary
+    /// directory, on the same disk as the started etcd's data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn config(self) -> StoreBenchConfig {
+        StoreBenchConfig {
+            backends: self.backends,
+            params: WorkloadParams {
+                duration: self.duration,
+                writers: self.writers as usize,
+                readers: self.readers as usize,
+                value_size: self.value_size as usize,
+                range_keys: self.range_keys as usize,
+                watchers: self.watchers as usize,
+                watch_rate: self.watch_rate,
+                watch_duration: self.watch_duration,
+                watch_writers: self.watch_writers as usize,
+                drain_timeout: WorkloadParams::default().drain_timeout,
+                op_timeout: self.op_timeout,
+            },
+            etcd_endpoint: self.etcd_endpoint,
+            data_dir: self.data_dir,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Store(args) => {
+            let config = args.config();
+            let progress = |line: &str| eprintln!("[bench] {line}");
+            // On Ctrl-C the run is dropped, which stops the etcd it started
+            // and removes its temporary directories.
+            let outcome = tokio::select! {
+                outcome = run_store_bench(&config, &progress) => outcome,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("kubeplex-bench store: interrupted");
+                    return ExitCode::from(130);
+                }
+            };
+            match outcome {
+                Ok(report) => {
+                    print!("{}", report.render());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("kubeplex-bench store: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
