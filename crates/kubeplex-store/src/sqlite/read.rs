@@ -86,7 +86,7 @@ pub(super) fn range(
             continue;
         }
         kvs.push(KeyValue {
-            key: key_of(row, 0)?,
+            key: std::str::from_utf8(key).map_err(|e| ReadError::Corrupt(format!("key is not UTF-8: {e}")))?.to_owned(),
             mod_revision: row.get(1)?,
             create_revision: row.get(3)?,
             value: Bytes::copy_from_slice(row.get_ref(4)?.as_blob()?),
