@@ -28,7 +28,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::Connection;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{Semaphore, broadcast, oneshot};
 
 use crate::{
     Event, KeyValue, RangeRequest, RangeResult, Result, Revision, Store, StoreError, WatchStream, validate_key,
@@ -50,13 +50,13 @@ pub struct SqliteOptions {
     pub compaction_interval: Duration,
     /// How often keys whose time-to-live has passed are deleted.
     pub expiry_interval: Duration,
-    /// Connections kept open for reads.
+    /// Connections kept open for reads: at most this many reads run at once.
     pub read_connections: usize,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { compaction_interval: Duration::from_secs(300), expiry_interval: Duration::from_millis(500), read_connections: 4 }
+        SqliteOptions { compaction_interval: Duration::from_secs(300), expiry_interval: Duration::from_millis(500), read_connections: 8 }
     }
 }
 
@@ -71,8 +71,9 @@ struct Shared {
     /// Sends committed events; `None` once the writer has stopped. Its lock
     /// also orders publishing against subscribing (see `subscribe`).
     publisher: Mutex<Option<broadcast::Sender<Arc<[Event]>>>>,
+    /// Idle read connections; at most `read_slots` exist at once.
     readers: Mutex<Vec<Connection>>,
-    max_readers: usize,
+    read_slots: Arc<Semaphore>,
 }
 
 impl Shared {
@@ -102,24 +103,27 @@ impl Shared {
     }
 
     /// Runs `f` on a pooled read connection on a blocking thread, then checks
-    /// that `revision` was not compacted while it read.
+    /// that `revision` was not compacted while it read. Reads beyond the
+    /// pool's size wait for a connection rather than open more.
     async fn read<T: Send + 'static>(
         self: &Arc<Self>,
         revision: Revision,
         f: impl FnOnce(&Connection) -> Result<T, ReadError> + Send + 'static,
     ) -> Result<T> {
         self.check_compacted(revision)?;
+        // The permit moves into the task, so a cancelled caller cannot let
+        // more connections be opened than there are slots.
+        let slot = Arc::clone(&self.read_slots).acquire_owned().await.map_err(|_| StoreError::Closed)?;
         let shared = Arc::clone(self);
         let out = tokio::task::spawn_blocking(move || {
-            let conn = match shared.readers.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            let _slot = slot;
+            let pooled = shared.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let conn = match pooled {
                 Some(conn) => conn,
                 None => schema::open_reader(&shared.path)?,
             };
             let out = f(&conn);
-            let mut pool = shared.readers.lock().unwrap_or_else(|e| e.into_inner());
-            if pool.len() < shared.max_readers {
-                pool.push(conn);
-            }
+            shared.readers.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
             out.map_err(|e| match e {
                 ReadError::Sql(e) => schema::map_err(&shared.path, e),
                 ReadError::Corrupt(message) => StoreError::Corrupt { path: shared.path.display().to_string(), message },
@@ -181,7 +185,7 @@ impl SqliteStore {
             compacted: AtomicI64::new(compacted),
             publisher: Mutex::new(Some(events)),
             readers: Mutex::new(Vec::new()),
-            max_readers: options.read_connections.max(1),
+            read_slots: Arc::new(Semaphore::new(options.read_connections.max(1))),
         });
         let timers = Timers { compaction_interval: options.compaction_interval, expiry_interval: options.expiry_interval };
         let writer = Writer::new(conn, path.clone(), Arc::clone(&shared), timers, current, compacted);
