@@ -124,27 +124,19 @@ impl Recorder {
     /// Deletes `key` (which must exist) at its known revision, checking that
     /// the store returns the deleted version.
     pub async fn delete(&mut self, key: &str) -> Result<Revision> {
-        let Some(prev) = self.latest.remove(key) else { bail!("test bug: {key:?} does not exist") };
-        let (revision, deleted) = self
-            .store
-            .delete(key, Some(prev.mod_revision))
-            .await
-            .with_context(|| format!("delete {key:?} at revision {}", prev.mod_revision))?;
-        self.check_increasing("delete", key, revision)?;
-        ensure!(
-            deleted == prev,
-            "delete {key:?} returned {}, expected the deleted version {}",
-            show_kv(&deleted),
-            show_kv(&prev)
-        );
-        self.events.push(Event::Delete { key: key.to_owned(), revision, prev });
-        Ok(revision)
+        self.delete_checked(key, true).await
     }
 
     /// Deletes `key` (which must exist) without a revision precondition.
     pub async fn delete_unconditionally(&mut self, key: &str) -> Result<Revision> {
+        self.delete_checked(key, false).await
+    }
+
+    async fn delete_checked(&mut self, key: &str, with_precondition: bool) -> Result<Revision> {
         let Some(prev) = self.latest.remove(key) else { bail!("test bug: {key:?} does not exist") };
-        let (revision, deleted) = self.store.delete(key, None).await.with_context(|| format!("delete {key:?}"))?;
+        let expected = with_precondition.then_some(prev.mod_revision);
+        let (revision, deleted) =
+            self.store.delete(key, expected).await.with_context(|| format!("delete {key:?} (precondition {expected:?})"))?;
         self.check_increasing("delete", key, revision)?;
         ensure!(
             deleted == prev,
