@@ -1,0 +1,1 @@
+//! Facts about the built-in Kubernetes types (being written).

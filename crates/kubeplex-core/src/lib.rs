@@ -1,0 +1,1 @@
+//! Pure Kubernetes API logic (being written).
