@@ -1,1 +1,17 @@
-//! The API server (being written).
+//! kubeplex's Kubernetes API server: one process serving the Kubernetes API
+//! of many logical clusters on one store.
+//!
+//! ```text
+//!  transport (TLS, HTTP/1.1+2, client certs) ─► api::router
+//!      api: path ─► discovery | crud | watch ─► objects ─► kubeplex-store
+//! ```
+
+pub mod api;
+pub mod crud;
+pub mod discovery;
+pub mod http;
+pub mod objects;
+pub mod path;
+pub mod server;
+pub mod transport;
+pub mod watch;

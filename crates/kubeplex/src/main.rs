@@ -18,6 +18,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the Kubernetes API of every logical cluster over HTTPS.
+    Server {
+        /// Where kubeplex keeps its data: the SQLite store, certificates, admin.kubeconfig.
+        #[arg(long, env = "KUBEPLEX_DATA_DIR", default_value = ".kubeplex")]
+        data_dir: PathBuf,
+        /// The address to serve on.
+        #[arg(long, env = "KUBEPLEX_LISTEN", default_value = "127.0.0.1:6443")]
+        listen: std::net::SocketAddr,
+        /// The backend: `sqlite` or `etcd://HOST:PORT[,HOST:PORT...]`.
+        #[arg(long, env = "KUBEPLEX_STORE", default_value = "sqlite")]
+        store: StoreSpec,
+    },
     /// Read and write kubeplex's store directly (like etcdctl).
     Store {
         /// Where kubeplex keeps its data (the SQLite store lives here).
@@ -31,10 +43,27 @@ enum Command {
     },
 }
 
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => {
+            eprintln!("warning: cannot watch for SIGTERM: {e}");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Server { .. }) { "info" } else { "warn" };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -47,6 +76,15 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Store { data_dir, store, command } => store_cmd::run(&store, &data_dir, command).await,
+            Command::Server { data_dir, listen, store } => {
+                let config = kubeplex_apiserver::server::ServerConfig { data_dir, listen, store };
+                kubeplex_apiserver::server::run(config, shutdown_signal(), |url, kubeconfig| {
+                    eprintln!("kubeplex is serving on {url}");
+                    eprintln!("use it with: kubectl --kubeconfig {}", kubeconfig.display());
+                })
+                .await
+                .map_err(anyhow::Error::from)
+            }
         }
     });
     match result {

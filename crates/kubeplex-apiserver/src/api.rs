@@ -1,0 +1,178 @@
+//! The API handler: routes every request by its parsed path to discovery or
+//! to the resource handlers, for any logical cluster.
+//!
+//! ```text
+//!  request ─► path::parse ─► cluster known? ─► /version, /healthz…
+//!                                           ├► discovery (aggregated | legacy)
+//!                                           └► resources: crud / watch
+//! ```
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{Method, StatusCode, header};
+use kubeplex_core::resource::{self, BUILTIN, ResourceDef};
+use kubeplex_core::status::ApiError;
+use kubeplex_store::Store;
+use serde_json::json;
+
+use crate::discovery;
+use crate::http::{Query, Reply, json, json_bytes};
+use crate::path::{self, ROOT_CLUSTER, ResourcePath, Target};
+use crate::{crud, objects, watch};
+
+/// Everything the handlers share: one instance serves every logical cluster.
+#[derive(Debug)]
+pub struct ApiServer {
+    pub store: Arc<dyn Store>,
+    /// What `/api` reports as the server address.
+    pub server_address: String,
+}
+
+/// The namespaces every logical cluster starts with.
+pub const INITIAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+impl ApiServer {
+    /// The resources served (the same in every logical cluster for now).
+    pub fn resources(&self) -> &'static [ResourceDef] {
+        BUILTIN
+    }
+
+    /// The `LogicalCluster` resource, stored in `root`.
+    pub fn logical_clusters(&self) -> &'static ResourceDef {
+        resource::find(BUILTIN, "kubeplex.io", "v1alpha1", "logicalclusters").expect("LogicalCluster is built in")
+    }
+
+    async fn cluster_exists(&self, cluster: &str) -> Result<bool, ApiError> {
+        if cluster == ROOT_CLUSTER {
+            return Ok(true);
+        }
+        let key = objects::key(self.logical_clusters(), ROOT_CLUSTER, None, cluster);
+        Ok(self.store.get(&key, None).await.map_err(crud::store_error)?.is_some())
+    }
+}
+
+/// The axum router serving the whole API.
+pub fn router(api: Arc<ApiServer>) -> Router {
+    Router::new().fallback(handle).with_state(api)
+}
+
+async fn handle(State(api): State<Arc<ApiServer>>, request: Request) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let response = Reply(serve(&api, request).await).into_response();
+    tracing::debug!(%method, %uri, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
+    response
+}
+
+async fn serve(api: &Arc<ApiServer>, request: Request) -> Result<Response, ApiError> {
+    let path = request.uri().path().to_owned();
+    let parsed = path::parse(&path);
+    if !api.cluster_exists(parsed.cluster).await? {
+        return Err(ApiError::not_found("logicalclusters", "kubeplex.io", parsed.cluster));
+    }
+    let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let get_only = |response: Response| if request.method() == Method::GET { Ok(response) } else { Err(ApiError::method_not_supported("", "", request.method().as_str())) };
+    match parsed.target {
+        Target::Version => get_only(json(StatusCode::OK, &version())),
+        Target::Health(_) => get_only(plain_ok()),
+        Target::CoreRoot | Target::GroupsRoot => {
+            let core = parsed.target == Target::CoreRoot;
+            if discovery::wants_aggregated(&accept) {
+                let doc = discovery::aggregated(api.resources(), core);
+                let bytes = serde_json::to_vec(&doc).unwrap_or_default().into();
+                get_only(json_bytes(StatusCode::OK, bytes, discovery::AGGREGATED_CONTENT_TYPE))
+            } else if core {
+                get_only(json(StatusCode::OK, &discovery::core_versions(&api.server_address)))
+            } else {
+                get_only(json(StatusCode::OK, &discovery::group_list(api.resources())))
+            }
+        }
+        Target::Group(group) => {
+            let doc = discovery::group(api.resources(), group).ok_or_else(ApiError::path_not_found)?;
+            get_only(json(StatusCode::OK, &doc))
+        }
+        Target::GroupVersion { group, version } => {
+            let doc = discovery::resource_list(api.resources(), group, version).ok_or_else(ApiError::path_not_found)?;
+            get_only(json(StatusCode::OK, &doc))
+        }
+        Target::Resource(rp) => {
+            let def = resource::find(api.resources(), rp.group, rp.version, rp.resource).ok_or_else(ApiError::path_not_found)?;
+            let cluster = parsed.cluster.to_owned();
+            resource_request(api, &cluster, def, &rp, request).await
+        }
+        Target::Unknown => Err(ApiError::path_not_found()),
+    }
+}
+
+async fn resource_request(
+    api: &Arc<ApiServer>,
+    cluster: &str,
+    def: &'static ResourceDef,
+    rp: &ResourcePath<'_>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    // Namespaced resources are addressed in a namespace, except collections
+    // read across all of them; cluster-scoped ones never are.
+    let scope_ok = match (def.namespaced, rp.namespace, rp.name) {
+        (true, Some(_), _) | (false, None, _) => true,
+        (true, None, None) => request.method() == Method::GET,
+        _ => false,
+    };
+    if !scope_ok {
+        return Err(ApiError::path_not_found());
+    }
+    if let Some(sub) = rp.subresource {
+        if def.subresource(sub).is_none() {
+            return Err(ApiError::path_not_found());
+        }
+    }
+    let query = Query::parse(request.uri().query());
+    let target = crud::Target {
+        cluster: cluster.to_owned(),
+        def,
+        namespace: rp.namespace.map(str::to_owned),
+        name: rp.name.map(str::to_owned),
+        subresource: rp.subresource.map(str::to_owned),
+    };
+    let method = request.method().clone();
+    let (parts, body) = request.into_parts();
+    match (method, &target.name) {
+        (Method::GET, None) if query.flag("watch") => watch::serve(api, &target, &query).await,
+        (Method::GET, None) => crud::list(api, &target, &query).await,
+        (Method::GET, Some(_)) => crud::get(api, &target).await,
+        (Method::POST, None) => crud::create(api, &target, &query, &parts.headers, body).await,
+        (Method::PUT, Some(_)) => crud::update(api, &target, &query, &parts.headers, body).await,
+        (Method::DELETE, Some(_)) => crud::delete(api, &target, &query, &parts.headers, body).await,
+        (Method::DELETE, None) => crud::delete_collection(api, &target, &query).await,
+        (method, _) => Err(ApiError::method_not_supported(def.plural, def.group, method.as_str())),
+    }
+}
+
+fn plain_ok() -> Response {
+    let mut response = Response::new(axum::body::Body::from("ok"));
+    response.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+/// `/version`: Kubernetes 1.36 (kubectl's dispatcher picks its client by it).
+pub fn version() -> serde_json::Value {
+    json!({
+        "major": "1",
+        "minor": "36",
+        "emulationMajor": "1",
+        "emulationMinor": "36",
+        "minCompatibilityMajor": "1",
+        "minCompatibilityMinor": "35",
+        "gitVersion": "v1.36.0",
+        "gitCommit": env!("CARGO_PKG_VERSION"),
+        "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z",
+        "goVersion": "go1.25.0",
+        "compiler": "gc",
+        "platform": format!("{}/{}", std::env::consts::OS, if cfg!(target_arch = "x86_64") { "amd64" } else { std::env::consts::ARCH }),
+    })
+}

@@ -1,0 +1,671 @@
+//! Create, read, update and delete of resources, with Kubernetes' object
+//! semantics: server-owned metadata, optimistic concurrency, namespace
+//! lifecycle admission, finalizers and `deletionTimestamp`, `dryRun`, the
+//! status/scale/finalize subresources, paginated lists over one snapshot.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use base64::Engine;
+use http::{HeaderMap, StatusCode};
+use kubeplex_core::resource::ResourceDef;
+use kubeplex_core::status::{ApiError, cause};
+use kubeplex_store::{RangeRequest, Revision, StoreError};
+use serde_json::{Value, json};
+
+use crate::api::{ApiServer, INITIAL_NAMESPACES};
+use crate::http::{Query, decode_object, json as json_response, read_body};
+use crate::objects::{self, meta, meta_mut, meta_str};
+use crate::path::ROOT_CLUSTER;
+
+/// Tries of a create whose generated name collided.
+const GENERATE_NAME_TRIES: usize = 8;
+/// Tries of an unconditional update that keeps losing races.
+const UPDATE_TRIES: usize = 16;
+
+/// The resource a request addresses, owned.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub cluster: String,
+    pub def: &'static ResourceDef,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub subresource: Option<String>,
+}
+
+impl Target {
+    fn key(&self) -> String {
+        objects::key(self.def, &self.cluster, self.namespace.as_deref(), self.name())
+    }
+
+    fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("")
+    }
+
+    fn not_found(&self) -> ApiError {
+        ApiError::not_found(self.def.plural, self.def.group, self.name())
+    }
+
+    fn conflict(&self) -> ApiError {
+        ApiError::conflict(self.def.plural, self.def.group, self.name(), ApiError::MODIFIED)
+    }
+}
+
+/// Maps store failures that no caller handles specially.
+pub fn store_error(err: StoreError) -> ApiError {
+    match err {
+        StoreError::Compacted { requested, compacted } => ApiError::resource_version_too_old(requested, compacted),
+        StoreError::ValueTooLarge { size, limit, .. } => {
+            let mut e = ApiError::too_large(limit);
+            e.message = format!("object is {size} bytes encoded, larger than the storage limit of {limit} bytes");
+            e
+        }
+        other => ApiError::internal(other.to_string()),
+    }
+}
+
+/// `GET` one object (or its status/scale subresource).
+pub async fn get(api: &Arc<ApiServer>, t: &Target) -> Result<Response, ApiError> {
+    let kv = api.store.get(&t.key(), None).await.map_err(store_error)?.ok_or_else(|| t.not_found())?;
+    let object = objects::decode(&kv)?;
+    let body = match t.subresource.as_deref() {
+        Some("scale") => scale_of(t.def, &object),
+        _ => object,
+    };
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// A continue token: the snapshot revision and the last key returned.
+fn encode_continue(revision: Revision, last_key: &str) -> String {
+    let token = json!({"v": "meta.k8s.io/v1", "rv": revision, "start": last_key});
+    base64::engine::general_purpose::STANDARD.encode(token.to_string())
+}
+
+fn decode_continue(token: &str, prefix: &str) -> Result<(Revision, String), ApiError> {
+    let bad = || ApiError::bad_request(format!("invalid continue token {token:?}"));
+    let bytes = base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| bad())?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let rv = value["rv"].as_i64().ok_or_else(bad)?;
+    let start = value["start"].as_str().ok_or_else(bad)?;
+    if !start.starts_with(prefix) {
+        return Err(bad());
+    }
+    Ok((rv, start.to_owned()))
+}
+
+fn list_options_invalid(field: &str, detail: &str) -> ApiError {
+    ApiError::invalid("ListOptions", "meta.k8s.io", "", vec![cause::forbidden(field, detail)])
+}
+
+/// The revision a list reads at, from `resourceVersion` and
+/// `resourceVersionMatch` (k8s-api.md §4.1–4.2). `None` is the latest.
+pub fn list_revision(query: &Query, current: Revision) -> Result<Option<Revision>, ApiError> {
+    let rv = query.get("resourceVersion").filter(|v| !v.is_empty());
+    let rv_match = query.get("resourceVersionMatch").filter(|v| !v.is_empty());
+    if rv_match.is_some() && rv.is_none() {
+        return Err(list_options_invalid("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+    }
+    if rv_match.is_some() && query.get("continue").is_some_and(|c| !c.is_empty()) {
+        return Err(list_options_invalid("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+    }
+    let parsed = match rv {
+        None => return Ok(None),
+        Some(v) => v
+            .parse::<Revision>()
+            .map_err(|_| ApiError::bad_request(format!("invalid resource version {v:?}: must be an integer")))?,
+    };
+    match rv_match {
+        Some("Exact") if parsed == 0 => Err(list_options_invalid(
+            "resourceVersionMatch",
+            "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+        )),
+        Some("Exact") => Ok(Some(parsed)),
+        None | Some("NotOlderThan") => {
+            if parsed > current {
+                Err(ApiError::timeout(format!("Too large resource version: {parsed}, current: {current}")))
+            } else {
+                Ok(None)
+            }
+        }
+        Some(other) => Err(ApiError::invalid(
+            "ListOptions",
+            "meta.k8s.io",
+            "",
+            vec![cause::not_supported("resourceVersionMatch", other, &["Exact", "NotOlderThan", ""])],
+        )),
+    }
+}
+
+/// `GET` a collection: one page of it, from one snapshot.
+pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Response, ApiError> {
+    if query.flag("sendInitialEvents") {
+        return Err(list_options_invalid("sendInitialEvents", "sendInitialEvents is forbidden for list"));
+    }
+    let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
+    let current = api.store.current_revision().await.map_err(store_error)?;
+    let limit = query.uint("limit")?.map(|l| l as usize).filter(|l| *l > 0);
+    let (revision, start_after) = match query.get("continue").filter(|c| !c.is_empty()) {
+        Some(token) => {
+            let (rv, start) = decode_continue(token, &prefix)?;
+            (Some(rv), Some(start))
+        }
+        None => (list_revision(query, current)?, None),
+    };
+    let page = api
+        .store
+        .range(RangeRequest { prefix: prefix.clone(), revision, start_after: start_after.clone(), limit })
+        .await
+        .map_err(|e| match e {
+            StoreError::Compacted { .. } if start_after.is_some() => ApiError::continue_expired(),
+            other => store_error(other),
+        })?;
+    let mut items = Vec::with_capacity(page.kvs.len());
+    for kv in &page.kvs {
+        let mut item = objects::decode(kv)?;
+        if let Some(obj) = item.as_object_mut() {
+            obj.remove("kind");
+            obj.remove("apiVersion");
+        }
+        items.push(item);
+    }
+    let mut metadata = json!({"resourceVersion": page.revision.to_string()});
+    if page.more() {
+        if let Some(last) = page.kvs.last() {
+            metadata["continue"] = json!(encode_continue(page.revision, &last.key));
+            metadata["remainingItemCount"] = json!(page.remaining);
+        }
+    }
+    let list = json!({
+        "kind": format!("{}List", t.def.kind),
+        "apiVersion": t.def.api_version(),
+        "metadata": metadata,
+        "items": items,
+    });
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+/// Namespace lifecycle admission: new objects need an existing namespace
+/// that is not being deleted (k8s-api.md §3.5).
+async fn admit_namespace(api: &Arc<ApiServer>, t: &Target, name: &str) -> Result<(), ApiError> {
+    let Some(ns) = t.namespace.as_deref() else { return Ok(()) };
+    let namespaces = kubeplex_core::resource::find(api.resources(), "", "v1", "namespaces").expect("namespaces are built in");
+    let key = objects::key(namespaces, &t.cluster, None, ns);
+    let kv = api.store.get(&key, None).await.map_err(store_error)?;
+    let Some(kv) = kv else { return Err(ApiError::not_found("namespaces", "", ns)) };
+    let namespace = objects::decode(&kv)?;
+    if meta(&namespace).contains_key("deletionTimestamp") {
+        return Err(ApiError::forbidden(
+            t.def.plural,
+            t.def.group,
+            name,
+            &format!("unable to create new content in namespace {ns} because it is being terminated"),
+        ));
+    }
+    Ok(())
+}
+
+/// Defaults every kind gets on create (more come with per-kind strategies).
+fn default_new(def: &ResourceDef, object: &mut Value, name: &str) {
+    if def.kind == "Namespace" && def.group.is_empty() {
+        let meta = meta_mut(object);
+        let labels = meta.entry("labels").or_insert_with(|| json!({}));
+        if let Some(labels) = labels.as_object_mut() {
+            labels.insert("kubernetes.io/metadata.name".into(), json!(name));
+        }
+        if object["spec"]["finalizers"].is_null() {
+            object["spec"] = json!({"finalizers": ["kubernetes"]});
+        }
+        object["status"] = json!({"phase": "Active"});
+    } else if def.subresource("status").is_some() {
+        // The status of a new object is the server's to write.
+        if let Some(obj) = object.as_object_mut() {
+            obj.remove("status");
+        }
+    }
+}
+
+fn dry_run(query: &Query) -> Result<bool, ApiError> {
+    match query.get("dryRun") {
+        None | Some("") => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!("unsupported dryRun value {other:?}: only \"All\" is supported"))),
+    }
+}
+
+/// `POST` to a collection.
+pub async fn create(api: &Arc<ApiServer>, t: &Target, query: &Query, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let bytes = read_body(body).await?;
+    let mut object = decode_object(headers, &bytes, t.def.kind)?;
+    objects::check_type_and_namespace(&mut object, t.def, t.namespace.as_deref())?;
+    let dry_run = dry_run(query)?;
+    let generated = meta_str(&object, "name").is_none_or(str::is_empty);
+    for _ in 0..GENERATE_NAME_TRIES {
+        let mut candidate = object.clone();
+        let name = objects::name_for_create(&mut candidate, t.def)?;
+        let target = Target { name: Some(name.clone()), ..t.clone() };
+        admit_namespace(api, &target, &name).await?;
+        objects::init_new(&mut candidate);
+        default_new(t.def, &mut candidate, &name);
+        if dry_run {
+            return Ok(json_response(StatusCode::CREATED, &candidate));
+        }
+        let value = objects::encode(&candidate)?;
+        match api.store.create(&target.key(), value, None).await {
+            Ok(revision) => {
+                objects::set_resource_version(&mut candidate, revision);
+                after_create(api, &target, &candidate).await?;
+                return Ok(json_response(StatusCode::CREATED, &candidate));
+            }
+            Err(StoreError::AlreadyExists { .. }) if generated => continue,
+            Err(StoreError::AlreadyExists { .. }) => {
+                return Err(ApiError::already_exists(t.def.plural, t.def.group, &name));
+            }
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    Err(ApiError::already_exists(t.def.plural, t.def.group, meta_str(&object, "generateName").unwrap_or("")))
+}
+
+/// What creating an object starts: a new logical cluster gets its initial
+/// namespaces.
+async fn after_create(api: &Arc<ApiServer>, t: &Target, object: &Value) -> Result<(), ApiError> {
+    if t.cluster == ROOT_CLUSTER && t.def.kind == "LogicalCluster" && t.def.group == "kubeplex.io" {
+        if let Some(name) = meta_str(object, "name") {
+            bootstrap_cluster(api, name).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates the initial namespaces of a logical cluster (idempotent).
+pub async fn bootstrap_cluster(api: &ApiServer, cluster: &str) -> Result<(), ApiError> {
+    let namespaces = kubeplex_core::resource::find(api.resources(), "", "v1", "namespaces").expect("namespaces are built in");
+    for ns in INITIAL_NAMESPACES {
+        let mut object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+        objects::init_new(&mut object);
+        default_new(namespaces, &mut object, ns);
+        match api.store.create(&objects::key(namespaces, cluster, None, ns), objects::encode(&object)?, None).await {
+            Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    Ok(())
+}
+
+/// The `Scale` of a resource with a scale subresource.
+fn scale_of(def: &ResourceDef, object: &Value) -> Value {
+    let m = meta(object);
+    let selector = object["status"]["selector"].as_str().map(str::to_owned).unwrap_or_else(|| {
+        object["spec"]["selector"]["matchLabels"]
+            .as_object()
+            .map(|labels| {
+                labels.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
+            })
+            .unwrap_or_default()
+    });
+    let _ = def;
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": m.get("name"),
+            "namespace": m.get("namespace"),
+            "uid": m.get("uid"),
+            "resourceVersion": m.get("resourceVersion"),
+            "creationTimestamp": m.get("creationTimestamp"),
+        },
+        "spec": {"replicas": object["spec"]["replicas"].as_i64().unwrap_or(1)},
+        "status": {"replicas": object["status"]["replicas"].as_i64().unwrap_or(0), "selector": selector},
+    })
+}
+
+/// Builds the replacement of `old` from the body of a `PUT` to the object
+/// or one of its subresources.
+fn replacement(t: &Target, old: &Value, body: &Value) -> Result<Value, ApiError> {
+    let mut new = match t.subresource.as_deref() {
+        None => {
+            let mut new = body.clone();
+            if t.def.subresource("status").is_some() {
+                // The main resource cannot change the status.
+                match old.get("status") {
+                    Some(status) => new["status"] = status.clone(),
+                    None => {
+                        new.as_object_mut().map(|o| o.remove("status"));
+                    }
+                }
+            }
+            new
+        }
+        Some("status") => {
+            let mut new = old.clone();
+            new["status"] = body.get("status").cloned().unwrap_or(Value::Null);
+            meta_mut(&mut new).insert("resourceVersion".into(), body["metadata"]["resourceVersion"].clone());
+            new
+        }
+        Some("finalize") => {
+            let mut new = old.clone();
+            new["spec"]["finalizers"] = body["spec"]["finalizers"].clone();
+            meta_mut(&mut new).insert("resourceVersion".into(), body["metadata"]["resourceVersion"].clone());
+            new
+        }
+        Some("scale") => {
+            let replicas = body["spec"]["replicas"].as_i64().ok_or_else(|| {
+                ApiError::invalid("Scale", "autoscaling", t.name(), vec![cause::required("spec.replicas", "")])
+            })?;
+            if replicas < 0 {
+                return Err(ApiError::invalid(
+                    "Scale",
+                    "autoscaling",
+                    t.name(),
+                    vec![cause::invalid("spec.replicas", &json!(replicas), "must be greater than or equal to 0")],
+                ));
+            }
+            let mut new = old.clone();
+            new["spec"]["replicas"] = json!(replicas);
+            meta_mut(&mut new).insert("resourceVersion".into(), body["metadata"]["resourceVersion"].clone());
+            new
+        }
+        Some(other) => return Err(ApiError::method_not_supported(&format!("{}/{other}", t.def.plural), t.def.group, "update")),
+    };
+    objects::carry_over(&mut new, old);
+    // Status writes never change the generation.
+    if t.subresource.as_deref() == Some("status") {
+        if let Some(g) = meta(old).get("generation").cloned() {
+            meta_mut(&mut new).insert("generation".into(), g);
+        }
+    }
+    Ok(new)
+}
+
+/// The precondition a body's `metadata.resourceVersion` sets, if any.
+fn body_precondition(body: &Value) -> Result<Option<Revision>, ApiError> {
+    match body["metadata"]["resourceVersion"].as_str().filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {v:?}"))),
+    }
+}
+
+/// `PUT` an object or subresource.
+pub async fn update(api: &Arc<ApiServer>, t: &Target, query: &Query, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let bytes = read_body(body).await?;
+    let mut body = decode_object(headers, &bytes, t.def.kind)?;
+    if t.subresource.is_none() {
+        objects::check_type_and_namespace(&mut body, t.def, t.namespace.as_deref())?;
+        match meta_str(&body, "name") {
+            Some(name) if name == t.name() => {}
+            None | Some("") => {
+                meta_mut(&mut body).insert("name".into(), json!(t.name()));
+            }
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({other}) does not match the name on the URL ({})",
+                    t.name()
+                )));
+            }
+        }
+    }
+    let precondition = body_precondition(&body)?;
+    let dry_run = dry_run(query)?;
+    let (object, status) = write_object(api, t, precondition, dry_run, |old| replacement(t, old, &body)).await?;
+    let reply = if t.subresource.as_deref() == Some("scale") { scale_of(t.def, &object) } else { object };
+    Ok(json_response(status, &reply))
+}
+
+/// Read-modify-write of one object: `change` builds the new version from
+/// the stored one. With a precondition the write happens only at that
+/// revision; without, lost races are retried. An object whose deletion is
+/// pending and whose finalizers are gone is deleted.
+pub async fn write_object(
+    api: &Arc<ApiServer>,
+    t: &Target,
+    precondition: Option<Revision>,
+    dry_run: bool,
+    change: impl Fn(&Value) -> Result<Value, ApiError>,
+) -> Result<(Value, StatusCode), ApiError> {
+    let key = t.key();
+    for _ in 0..UPDATE_TRIES {
+        let kv = api.store.get(&key, None).await.map_err(store_error)?.ok_or_else(|| t.not_found())?;
+        if precondition.is_some_and(|p| p != kv.mod_revision) {
+            return Err(t.conflict());
+        }
+        let old = objects::decode(&kv)?;
+        let mut new = change(&old)?;
+        if meta(&old).contains_key("deletionTimestamp") {
+            check_no_new_finalizers(t, &old, &new)?;
+        }
+        if dry_run {
+            objects::set_resource_version(&mut new, kv.mod_revision);
+            return Ok((new, StatusCode::OK));
+        }
+        if meta(&new).contains_key("deletionTimestamp") && finalizers(&new).is_empty() {
+            return match api.store.delete(&key, Some(kv.mod_revision)).await {
+                Ok(_) => Ok((new, StatusCode::OK)),
+                Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
+                Err(StoreError::Conflict { .. }) => Err(t.conflict()),
+                Err(StoreError::NotFound { .. }) => Err(t.not_found()),
+                Err(e) => Err(store_error(e)),
+            };
+        }
+        let value = objects::encode(&new)?;
+        match api.store.update(&key, value, kv.mod_revision, None).await {
+            Ok(revision) => {
+                objects::set_resource_version(&mut new, revision);
+                return Ok((new, StatusCode::OK));
+            }
+            Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
+            Err(StoreError::Conflict { .. }) => return Err(t.conflict()),
+            Err(StoreError::NotFound { .. }) => return Err(t.not_found()),
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    Err(t.conflict())
+}
+
+/// `metadata.finalizers` (plus a namespace's `spec.finalizers`).
+fn finalizers(object: &Value) -> Vec<String> {
+    let mut out: Vec<String> = meta(object)
+        .get("finalizers")
+        .and_then(Value::as_array)
+        .map(|f| f.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    if object["kind"] == "Namespace" {
+        out.extend(object["spec"]["finalizers"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned));
+    }
+    out
+}
+
+fn check_no_new_finalizers(t: &Target, old: &Value, new: &Value) -> Result<(), ApiError> {
+    let before = finalizers(old);
+    let added: Vec<String> = finalizers(new).into_iter().filter(|f| !before.contains(f)).collect();
+    if added.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        t.def.kind,
+        t.def.group,
+        t.name(),
+        vec![cause::forbidden("metadata.finalizers", &format!("no new finalizers can be added if the object is being deleted, found new finalizers {added:?}"))],
+    ))
+}
+
+/// DeleteOptions from the body or the query.
+#[derive(Debug, Default)]
+struct DeleteOptions {
+    propagation: Option<String>,
+    grace_period: Option<i64>,
+    precondition_uid: Option<String>,
+    precondition_rv: Option<Revision>,
+    dry_run: bool,
+}
+
+fn delete_options(query: &Query, headers: &HeaderMap, body: &[u8]) -> Result<DeleteOptions, ApiError> {
+    let value = if body.iter().all(u8::is_ascii_whitespace) { json!({}) } else { decode_object(headers, body, "DeleteOptions")? };
+    let mut opts = DeleteOptions {
+        propagation: value["propagationPolicy"].as_str().map(str::to_owned),
+        grace_period: value["gracePeriodSeconds"].as_i64(),
+        precondition_uid: value["preconditions"]["uid"].as_str().map(str::to_owned),
+        precondition_rv: match value["preconditions"]["resourceVersion"].as_str() {
+            Some(v) => Some(v.parse().map_err(|_| ApiError::bad_request(format!("invalid resourceVersion precondition {v:?}")))?),
+            None => None,
+        },
+        dry_run: value["dryRun"].as_array().is_some_and(|d| d.iter().any(|v| v == "All")) || dry_run(query)?,
+    };
+    if let Some(p) = query.get("propagationPolicy") {
+        opts.propagation = Some(p.to_owned());
+    }
+    if let Some(g) = query.get("gracePeriodSeconds") {
+        opts.grace_period = Some(g.parse().map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds {g:?}")))?);
+    }
+    if value["orphanDependents"] == json!(true) || query.flag("orphanDependents") {
+        opts.propagation.get_or_insert_with(|| "Orphan".into());
+    }
+    if let Some(p) = opts.propagation.as_deref() {
+        if !matches!(p, "Orphan" | "Foreground" | "Background") {
+            return Err(ApiError::invalid(
+                "DeleteOptions",
+                "meta.k8s.io",
+                "",
+                vec![cause::not_supported("propagationPolicy", p, &["Foreground", "Background", "Orphan", "nil"])],
+            ));
+        }
+    }
+    Ok(opts)
+}
+
+/// `DELETE` one object.
+pub async fn delete(api: &Arc<ApiServer>, t: &Target, query: &Query, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let bytes = read_body(body).await?;
+    let opts = delete_options(query, headers, &bytes)?;
+    if t.cluster == ROOT_CLUSTER && t.def.kind == "Namespace" && INITIAL_NAMESPACES[..3].contains(&t.name()) {
+        return Err(ApiError::forbidden(t.def.plural, t.def.group, t.name(), "this namespace may not be deleted"));
+    }
+    let object = delete_one(api, t, &opts).await?;
+    Ok(json_response(StatusCode::OK, &object))
+}
+
+async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> Result<Value, ApiError> {
+    let key = t.key();
+    for _ in 0..UPDATE_TRIES {
+        let kv = api.store.get(&key, None).await.map_err(store_error)?.ok_or_else(|| t.not_found())?;
+        let mut object = objects::decode(&kv)?;
+        if let Some(uid) = &opts.precondition_uid {
+            if meta_str(&object, "uid") != Some(uid.as_str()) {
+                return Err(ApiError::conflict(
+                    t.def.plural,
+                    t.def.group,
+                    t.name(),
+                    &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta_str(&object, "uid").unwrap_or("")),
+                ));
+            }
+        }
+        if let Some(rv) = opts.precondition_rv {
+            if rv != kv.mod_revision {
+                return Err(ApiError::conflict(
+                    t.def.plural,
+                    t.def.group,
+                    t.name(),
+                    &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", kv.mod_revision),
+                ));
+            }
+        }
+        // The garbage collector acts on Foreground and Orphan through
+        // finalizers, as upstream records them.
+        let gc_finalizer = match opts.propagation.as_deref() {
+            Some("Foreground") => Some("foregroundDeletion"),
+            Some("Orphan") => Some("orphan"),
+            _ => None,
+        };
+        let mut pending = finalizers(&object);
+        if let Some(f) = gc_finalizer {
+            if !pending.iter().any(|p| p == f) {
+                let list = meta_mut(&mut object).entry("finalizers").or_insert_with(|| json!([]));
+                if let Some(list) = list.as_array_mut() {
+                    list.push(json!(f));
+                }
+                pending.push(f.to_owned());
+            }
+        }
+        let graceful = graceful_seconds(t.def, &object, opts.grace_period);
+        if pending.is_empty() && graceful == 0 {
+            if opts.dry_run {
+                return Ok(object);
+            }
+            return match api.store.delete(&key, Some(kv.mod_revision)).await {
+                Ok((_, prev)) => objects::decode(&prev),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::NotFound { .. }) => Err(t.not_found()),
+                Err(e) => Err(store_error(e)),
+            };
+        }
+        // Deletion is pending: finalizers or a grace period must run out.
+        if meta(&object).contains_key("deletionTimestamp") && gc_finalizer.is_none() {
+            return Ok(object);
+        }
+        let m = meta_mut(&mut object);
+        m.entry("deletionTimestamp").or_insert_with(|| json!(objects::now()));
+        m.insert("deletionGracePeriodSeconds".into(), json!(graceful));
+        if object["kind"] == "Namespace" {
+            object["status"]["phase"] = json!("Terminating");
+        }
+        if opts.dry_run {
+            return Ok(object);
+        }
+        match api.store.update(&key, objects::encode(&object)?, kv.mod_revision, None).await {
+            Ok(revision) => {
+                objects::set_resource_version(&mut object, revision);
+                return Ok(object);
+            }
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(StoreError::NotFound { .. }) => return Err(t.not_found()),
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    Err(t.conflict())
+}
+
+/// Seconds a deletion waits: pods bound to a node get their grace period
+/// (from the request or `spec.terminationGracePeriodSeconds`, default 30)
+/// for the node to stop them; everything else goes at once.
+fn graceful_seconds(def: &ResourceDef, object: &Value, requested: Option<i64>) -> i64 {
+    if def.kind != "Pod" || !def.group.is_empty() {
+        return 0;
+    }
+    if object["spec"]["nodeName"].as_str().is_none_or(str::is_empty) {
+        return 0;
+    }
+    let phase = object["status"]["phase"].as_str().unwrap_or("");
+    if matches!(phase, "Succeeded" | "Failed") {
+        return 0;
+    }
+    requested.unwrap_or_else(|| object["spec"]["terminationGracePeriodSeconds"].as_i64().unwrap_or(30)).max(0)
+}
+
+/// `DELETE` a collection (`deletecollection`): every object of the
+/// collection, one at a time.
+pub async fn delete_collection(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Response, ApiError> {
+    if !t.def.supports("deletecollection") {
+        return Err(ApiError::method_not_supported(t.def.plural, t.def.group, "deletecollection"));
+    }
+    let opts = DeleteOptions { dry_run: dry_run(query)?, propagation: query.get("propagationPolicy").map(str::to_owned), ..Default::default() };
+    let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
+    let page = api.store.range(RangeRequest::prefix(prefix)).await.map_err(store_error)?;
+    let mut items = Vec::new();
+    for kv in &page.kvs {
+        let object = objects::decode(kv)?;
+        let name = meta_str(&object, "name").unwrap_or_default().to_owned();
+        let one = Target { name: Some(name), namespace: meta_str(&object, "namespace").map(str::to_owned), ..t.clone() };
+        match delete_one(api, &one, &opts).await {
+            Ok(deleted) => items.push(deleted),
+            Err(e) if e.code == 404 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let list = json!({
+        "kind": format!("{}List", t.def.kind),
+        "apiVersion": t.def.api_version(),
+        "metadata": {"resourceVersion": page.revision.to_string()},
+        "items": items,
+    });
+    Ok(json_response(StatusCode::OK, &list))
+}

@@ -1,0 +1,284 @@
+//! Objects as the API server handles them: JSON values, stored under
+//! `/registry/<storage>/<cluster>/[<namespace>/]<name>`, with the server's
+//! own metadata (uid, creationTimestamp, generation, resourceVersion).
+//!
+//! The stored bytes never hold `metadata.resourceVersion`: it is the store's
+//! revision of the key, set when an object is read, so it cannot go stale.
+
+use bytes::Bytes;
+use kubeplex_core::resource::ResourceDef;
+use kubeplex_core::status::{ApiError, cause};
+use kubeplex_store::{KeyValue, Revision};
+use rand::Rng;
+use serde_json::{Map, Value, json};
+
+/// The key of one object.
+pub fn key(def: &ResourceDef, cluster: &str, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("/registry/{}/{cluster}/{ns}/{name}", def.storage),
+        None => format!("/registry/{}/{cluster}/{name}", def.storage),
+    }
+}
+
+/// The prefix of a collection: every object of a cluster, or of one
+/// namespace of it.
+pub fn prefix(def: &ResourceDef, cluster: &str, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("/registry/{}/{cluster}/{ns}/", def.storage),
+        None => format!("/registry/{}/{cluster}/", def.storage),
+    }
+}
+
+/// The bytes stored for `object` (without its resourceVersion).
+pub fn encode(object: &Value) -> Result<Bytes, ApiError> {
+    let mut object = object.clone();
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("resourceVersion");
+    }
+    serde_json::to_vec(&object).map(Bytes::from).map_err(|e| ApiError::internal(format!("encoding object: {e}")))
+}
+
+/// The object stored in `kv`, with its resourceVersion.
+pub fn decode(kv: &KeyValue) -> Result<Value, ApiError> {
+    decode_at(&kv.value, kv.mod_revision)
+}
+
+/// The object in `bytes`, with resourceVersion `revision`.
+pub fn decode_at(bytes: &[u8], revision: Revision) -> Result<Value, ApiError> {
+    let mut object: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::internal(format!("stored object is not valid JSON: {e}")))?;
+    set_resource_version(&mut object, revision);
+    Ok(object)
+}
+
+/// Sets `metadata.resourceVersion`.
+pub fn set_resource_version(object: &mut Value, revision: Revision) {
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.insert("resourceVersion".into(), json!(revision.to_string()));
+    }
+}
+
+/// `metadata` of an object (an empty map if absent or not an object).
+pub fn meta(object: &Value) -> &Map<String, Value> {
+    static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+    object.get("metadata").and_then(Value::as_object).unwrap_or(&EMPTY)
+}
+
+/// A string field of `metadata`.
+pub fn meta_str<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
+    meta(object).get(field).and_then(Value::as_str)
+}
+
+/// `metadata`, created if needed.
+pub fn meta_mut(object: &mut Value) -> &mut Map<String, Value> {
+    if !object.get("metadata").is_some_and(Value::is_object) {
+        object["metadata"] = json!({});
+    }
+    object["metadata"].as_object_mut().expect("metadata was just made an object")
+}
+
+/// The current time as Kubernetes writes timestamps (RFC 3339, seconds, UTC).
+pub fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A random (version 4) UUID.
+pub fn new_uid() -> String {
+    let mut b: [u8; 16] = rand::rng().random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// Checks the body of a create or update against the endpoint it was sent
+/// to: its kind and apiVersion (when given) and its namespace.
+pub fn check_type_and_namespace(object: &mut Value, def: &ResourceDef, namespace: Option<&str>) -> Result<(), ApiError> {
+    if !object.is_object() {
+        return Err(ApiError::bad_request("the body of the request must be a JSON or YAML object"));
+    }
+    let api_version = def.api_version();
+    match object.get("kind").and_then(Value::as_str) {
+        None | Some("") => object["kind"] = json!(def.kind),
+        Some(kind) if kind == def.kind => {}
+        Some(kind) => {
+            return Err(ApiError::bad_request(format!(
+                "the kind \"{kind}\" in the request body does not match the expected kind \"{}\"",
+                def.kind
+            )));
+        }
+    }
+    match object.get("apiVersion").and_then(Value::as_str) {
+        None | Some("") => object["apiVersion"] = json!(api_version),
+        Some(v) if v == api_version => {}
+        Some(v) => {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )));
+        }
+    }
+    let meta = meta_mut(object);
+    match (namespace, meta.get("namespace").and_then(Value::as_str)) {
+        (Some(ns), None | Some("")) => {
+            meta.insert("namespace".into(), json!(ns));
+        }
+        (Some(ns), Some(given)) if given != ns => {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+        (None, Some(_)) => {
+            meta.remove("namespace");
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Fields of `metadata` only the server sets, dropped from create bodies.
+const SERVER_OWNED: &[&str] =
+    &["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"];
+
+/// Sets the server-owned metadata of a new object: uid, creation time and
+/// (for kinds with a spec) generation 1. The name must already be set.
+pub fn init_new(object: &mut Value) {
+    let has_spec = object.get("spec").is_some();
+    let meta = meta_mut(object);
+    for field in SERVER_OWNED {
+        meta.remove(*field);
+    }
+    meta.insert("uid".into(), json!(new_uid()));
+    meta.insert("creationTimestamp".into(), json!(now()));
+    if has_spec {
+        meta.insert("generation".into(), json!(1));
+    } else {
+        meta.remove("generation");
+    }
+}
+
+/// Carries the server-owned metadata of `old` into its replacement `new`,
+/// bumping `generation` when the spec changed.
+pub fn carry_over(new: &mut Value, old: &Value) {
+    let spec_changed = new.get("spec") != old.get("spec");
+    let old_meta = meta(old).clone();
+    let meta = meta_mut(new);
+    for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+        match old_meta.get(field) {
+            Some(v) => meta.insert(field.into(), v.clone()),
+            None => meta.remove(field),
+        };
+    }
+    meta.remove("selfLink");
+    match old_meta.get("generation").and_then(Value::as_i64) {
+        Some(g) => {
+            meta.insert("generation".into(), json!(if spec_changed { g + 1 } else { g }));
+        }
+        None => {
+            meta.remove("generation");
+        }
+    }
+}
+
+/// The name of a new object: `metadata.name`, or one made from
+/// `generateName`, validated as a DNS-1123 subdomain.
+pub fn name_for_create(object: &mut Value, def: &ResourceDef) -> Result<String, ApiError> {
+    let meta = meta_mut(object);
+    let name = match (meta.get("name").and_then(Value::as_str), meta.get("generateName").and_then(Value::as_str)) {
+        (Some(name), _) if !name.is_empty() => name.to_owned(),
+        (_, Some(prefix)) if !prefix.is_empty() => generate_name(prefix),
+        _ => {
+            return Err(ApiError::invalid(
+                def.kind,
+                def.group,
+                "",
+                vec![cause::required("metadata.name", "name or generateName is required")],
+            ));
+        }
+    };
+    if let Some(problem) = dns1123_subdomain_problem(&name) {
+        return Err(ApiError::invalid(def.kind, def.group, &name, vec![cause::invalid("metadata.name", &json!(name), &problem)]));
+    }
+    meta.insert("name".into(), json!(name));
+    Ok(name)
+}
+
+const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+fn generate_name(prefix: &str) -> String {
+    let cut: String = prefix.chars().take(58).collect();
+    let mut rng = rand::rng();
+    let suffix: String = (0..5).map(|_| NAME_ALPHABET[rng.random_range(0..NAME_ALPHABET.len())] as char).collect();
+    format!("{cut}{suffix}")
+}
+
+/// Upstream's message when `name` is not a DNS-1123 subdomain.
+fn dns1123_subdomain_problem(name: &str) -> Option<String> {
+    const MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+    if name.len() > 253 {
+        return Some("must be no more than 253 characters".into());
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.split('.').all(label_ok) { None } else { Some(MSG.into()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubeplex_core::resource::{BUILTIN, find};
+
+    #[test]
+    fn keys() {
+        let pods = find(BUILTIN, "", "v1", "pods").unwrap();
+        assert_eq!(key(pods, "t1", Some("demo"), "p"), "/registry/pods/t1/demo/p");
+        assert_eq!(prefix(pods, "t1", None), "/registry/pods/t1/");
+        let ns = find(BUILTIN, "", "v1", "namespaces").unwrap();
+        assert_eq!(key(ns, "root", None, "demo"), "/registry/namespaces/root/demo");
+    }
+
+    #[test]
+    fn resource_version_is_never_stored() {
+        let obj = json!({"metadata": {"name": "a", "resourceVersion": "7"}, "data": {"k": "v"}});
+        let bytes = encode(&obj).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("resourceVersion"));
+        assert_eq!(decode_at(&bytes, 42).unwrap()["metadata"]["resourceVersion"], "42");
+    }
+
+    #[test]
+    fn names() {
+        let cm = find(BUILTIN, "", "v1", "configmaps").unwrap();
+        let mut obj = json!({"metadata": {"generateName": "web-"}});
+        let name = name_for_create(&mut obj, cm).unwrap();
+        assert!(name.starts_with("web-") && name.len() == 9, "{name}");
+        let mut bad = json!({"metadata": {"name": "Bad_Name"}});
+        let err = name_for_create(&mut bad, cm).unwrap_err();
+        assert!(err.message.starts_with("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain"), "{}", err.message);
+        let err = name_for_create(&mut json!({"metadata": {}}), cm).unwrap_err();
+        assert_eq!(err.message, "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required");
+    }
+
+    #[test]
+    fn generation_follows_the_spec() {
+        let mut new = json!({"metadata": {"name": "d"}, "spec": {"replicas": 1}});
+        init_new(&mut new);
+        assert_eq!(new["metadata"]["generation"], 1);
+        let mut changed = json!({"metadata": {"name": "d"}, "spec": {"replicas": 2}});
+        carry_over(&mut changed, &new);
+        assert_eq!(changed["metadata"]["generation"], 2);
+        assert_eq!(changed["metadata"]["uid"], new["metadata"]["uid"]);
+        let mut same = json!({"metadata": {"name": "d"}, "spec": {"replicas": 2}, "status": {"x": 1}});
+        carry_over(&mut same, &changed);
+        assert_eq!(same["metadata"]["generation"], 2);
+    }
+
+    #[test]
+    fn uids_look_like_uuids() {
+        let uid = new_uid();
+        assert_eq!(uid.len(), 36);
+        assert_eq!(&uid[14..15], "4");
+    }
+}

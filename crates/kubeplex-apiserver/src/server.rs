@@ -1,0 +1,61 @@
+//! `kubeplex server`: opens the store, loads (or creates) the PKI in the data
+//! directory, writes the admin kubeconfig, bootstraps the `root` cluster and
+//! serves the API over HTTPS until asked to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kubeplex_core::status::ApiError;
+use kubeplex_store::{StoreError, StoreSpec};
+
+use crate::api::{self, ApiServer};
+use crate::crud;
+use crate::path::ROOT_CLUSTER;
+use crate::transport::{self, Pki, TransportError};
+
+/// How to run the server.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub store: StoreSpec,
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("bootstrapping the root cluster: {0}")]
+    Bootstrap(ApiError),
+}
+
+/// Runs the API server until `shutdown` completes. `on_ready` is called
+/// with the serving URL once the port is bound and the kubeconfig written.
+pub async fn run(
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(&str, &std::path::Path),
+) -> Result<(), ServerError> {
+    let store = config.store.open(&config.data_dir).await?;
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
+    let local = listener.local_addr().map_err(|source| ServerError::Listen { addr: config.listen, source })?;
+    let pki = Pki::load_or_create(&config.data_dir, &local.ip().to_string(), &[])?;
+    let url = transport::server_url(local);
+    let kubeconfig = transport::write_admin_kubeconfig(&config.data_dir, &pki, &url)?;
+
+    let api = Arc::new(ApiServer { store, server_address: local.to_string() });
+    crud::bootstrap_cluster(&api, ROOT_CLUSTER).await.map_err(ServerError::Bootstrap)?;
+    let router = transport::with_transport_filters(api::router(api));
+    on_ready(&url, &kubeconfig);
+    tracing::info!(%url, kubeconfig = %kubeconfig.display(), "serving the Kubernetes API");
+    transport::serve(listener, pki.server_config()?, router, shutdown).await;
+    Ok(())
+}

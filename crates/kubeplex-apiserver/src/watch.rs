@@ -1,0 +1,124 @@
+//! Watches: `{"type":…,"object":…}` lines, chunked and flushed one event at a
+//! time (k8s-api.md §4.4–4.7).
+//!
+//! Where a watch starts: with no resourceVersion (or "0") it first sends an
+//! ADDED event for every current object; with `sendInitialEvents=true` it
+//! also ends those with a BOOKMARK annotated `k8s.io/initial-events-end`;
+//! with a resourceVersion N it sends changes after N, or a single 410
+//! ERROR event if N has been compacted.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use futures::{StreamExt, stream};
+use http::{HeaderValue, StatusCode, header};
+use kubeplex_core::status::{ApiError, cause};
+use kubeplex_store::{Event, RangeRequest, Revision, StoreError};
+use serde_json::{Value, json};
+
+use crate::api::ApiServer;
+use crate::crud::{Target, store_error};
+use crate::http::Query;
+use crate::objects;
+
+/// A watch with no `timeoutSeconds` ends after this long, as upstream's
+/// default request timeout does (clients re-watch).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+fn line(kind: &str, object: &Value) -> Bytes {
+    let mut bytes = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+    bytes.push(b'\n');
+    Bytes::from(bytes)
+}
+
+/// The watch event for a store event.
+fn event_line(event: &Event) -> Result<Bytes, ApiError> {
+    Ok(match event {
+        Event::Put { kv, prev } => line(if prev.is_some() { "MODIFIED" } else { "ADDED" }, &objects::decode(kv)?),
+        Event::Delete { revision, prev, .. } => line("DELETED", &objects::decode_at(&prev.value, *revision)?),
+    })
+}
+
+fn streaming(body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::OK;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn watch_invalid(field: &str, detail: &str) -> ApiError {
+    ApiError::invalid("ListOptions", "meta.k8s.io", "", vec![cause::forbidden(field, detail)])
+}
+
+/// `GET …?watch=true`.
+pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Response, ApiError> {
+    let send_initial = query.get("sendInitialEvents").is_some_and(|v| v == "true" || v == "1");
+    if send_initial {
+        if query.get("resourceVersionMatch") != Some("NotOlderThan") {
+            return Err(watch_invalid(
+                "resourceVersionMatch",
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            ));
+        }
+        if !query.flag("allowWatchBookmarks") {
+            return Err(watch_invalid("allowWatchBookmarks", "sendInitialEvents requires setting allowWatchBookmarks to true"));
+        }
+    } else if query.get("resourceVersionMatch").is_some_and(|m| !m.is_empty()) {
+        return Err(watch_invalid("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+    }
+    let timeout = query.uint("timeoutSeconds")?.map_or(DEFAULT_TIMEOUT, Duration::from_secs);
+    let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
+    let rv = query.get("resourceVersion").filter(|v| !v.is_empty());
+    let from: Option<Revision> = match rv {
+        None | Some("0") => None,
+        Some(v) => Some(v.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version {v:?}: must be an integer")))?),
+    };
+
+    // Initial state: every current object as ADDED, when asked for.
+    let mut initial: Vec<Bytes> = Vec::new();
+    let after = if send_initial || from.is_none() {
+        let page = api.store.range(RangeRequest::prefix(prefix.clone())).await.map_err(store_error)?;
+        for kv in &page.kvs {
+            initial.push(line("ADDED", &objects::decode(kv)?));
+        }
+        if send_initial {
+            let bookmark = json!({
+                "kind": t.def.kind,
+                "apiVersion": t.def.api_version(),
+                "metadata": {
+                    "resourceVersion": page.revision.to_string(),
+                    "annotations": {"k8s.io/initial-events-end": "true"},
+                },
+            });
+            initial.push(line("BOOKMARK", &bookmark));
+        }
+        page.revision
+    } else {
+        from.unwrap_or_default()
+    };
+
+    let events = match api.store.watch(&prefix, after).await {
+        Ok(events) => events,
+        Err(StoreError::Compacted { requested, compacted }) => {
+            let status = ApiError::resource_version_too_old(requested, compacted).to_status();
+            return Ok(streaming(Body::from(line("ERROR", &status))));
+        }
+        Err(e) => return Err(store_error(e)),
+    };
+    let changes = events.map(|event| match event {
+        Ok(event) => event_line(&event).unwrap_or_else(|e| line("ERROR", &e.to_status())),
+        Err(StoreError::Compacted { requested, compacted }) => {
+            line("ERROR", &ApiError::resource_version_too_old(requested, compacted).to_status())
+        }
+        Err(e) => line("ERROR", &store_error(e).to_status()),
+    });
+    let body = stream::iter(initial)
+        .chain(changes)
+        .take_until(tokio::time::sleep(timeout))
+        .map(Ok::<Bytes, Infallible>);
+    Ok(streaming(Body::from_stream(body)))
+}
