@@ -2,7 +2,9 @@
 //! loopback ports, stopped by their PID when dropped.
 
 mod etcd;
+mod kubeplex;
 mod ports;
 
 pub use etcd::EtcdServer;
+pub use kubeplex::{KubeplexServer, Kubectl};
 pub use ports::free_port;

@@ -1,0 +1,158 @@
+//! The API server driven as users drive it: the real `kubeplex server`
+//! binary on a free loopback port, real kubectl 1.32, 1.36 and 1.37.
+
+use kubeplex_testing::{Kubectl, KubeplexServer};
+
+fn server() -> KubeplexServer {
+    KubeplexServer::start(env!("CARGO_BIN_EXE_kubeplex")).expect("start kubeplex server")
+}
+
+fn configmap(name: &str, value: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  labels: {{app: {name}}}\ndata:\n  a: \"{value}\"\n")
+}
+
+#[test]
+fn discovery_and_version_for_every_kubectl() {
+    let server = server();
+    for k in Kubectl::all(&server.kubeconfig()).unwrap() {
+        let version = k.ok(&["version", "-o", "json"]).unwrap();
+        assert!(version.contains("\"gitVersion\": \"v1.36.0\""), "kubectl {}: {version}", k.version);
+        let resources = k.ok(&["api-resources"]).unwrap();
+        for row in ["deployments", "deploy", "apps/v1", "logicalclusters", "kubeplex.io/v1alpha1", "endpointslices"] {
+            assert!(resources.contains(row), "kubectl {} api-resources lacks {row}:\n{resources}", k.version);
+        }
+        let all = k.ok(&["api-resources", "--categories=all", "-o", "name"]).unwrap();
+        let mut names: Vec<&str> = all.lines().collect();
+        names.sort();
+        assert_eq!(names, ["deployments.apps", "jobs.batch", "pods", "replicasets.apps", "services"], "kubectl {}", k.version);
+        let raw = k.ok(&["get", "--raw", "/api"]).unwrap();
+        assert!(raw.contains("\"APIVersions\""), "{raw}");
+        let raw = k.ok(&["get", "--raw", "/apis/apps/v1"]).unwrap();
+        assert!(raw.contains("\"deployments/scale\""), "{raw}");
+    }
+}
+
+#[test]
+fn configmap_lifecycle_with_upstream_errors() {
+    let server = server();
+    for k in Kubectl::all(&server.kubeconfig()).unwrap() {
+        let name = format!("web-{}", k.version.replace('.', "-"));
+        let manifest = configmap(&name, "1");
+        let created = k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&manifest)).unwrap();
+        assert_eq!(created.trim(), format!("configmap/{name} created"));
+        let err = k.fails_with_input(&["create", "-f", "-", "--validate=false"], Some(&manifest)).unwrap();
+        assert!(err.contains(&format!("Error from server (AlreadyExists): error when creating \"STDIN\": configmaps \"{name}\" already exists")), "{err}");
+        assert_eq!(k.ok(&["get", "cm", &name, "-o", "jsonpath={.data.a}"]).unwrap(), "1");
+        assert_eq!(k.ok(&["get", "cm", "-l", &format!("app={name}"), "-o", "name"]).unwrap().trim(), format!("configmap/{name}"));
+        let json = k.ok(&["get", "cm", &name, "-o", "json"]).unwrap();
+        let object: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(object["metadata"]["namespace"], "default");
+        assert!(object["metadata"]["uid"].as_str().is_some_and(|u| u.len() == 36));
+        assert!(object["metadata"]["resourceVersion"].as_str().is_some_and(|rv| rv.parse::<u64>().is_ok()));
+        let err = k.fails(&["get", "cm", "nope"]).unwrap();
+        assert!(err.contains("Error from server (NotFound): configmaps \"nope\" not found"), "{err}");
+        let err = k.fails_with_input(&["create", "-f", "-", "--validate=false", "-n", "missing"], Some(&manifest)).unwrap();
+        assert!(err.contains("namespaces \"missing\" not found"), "{err}");
+        // kubectl 1.36 and later add " from default namespace".
+        let deleted = k.ok(&["delete", "cm", &name]).unwrap();
+        assert!(deleted.starts_with(&format!("configmap \"{name}\" deleted")), "{deleted}");
+        let err = k.fails(&["get", "cm", &name]).unwrap();
+        assert!(err.contains("NotFound"), "{err}");
+    }
+}
+
+#[test]
+fn oversized_bodies_get_413() {
+    let server = server();
+    let k = Kubectl::v1_32(server.kubeconfig()).unwrap();
+    let big = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  a: \"{}\"\n",
+        "x".repeat(4 * 1024 * 1024)
+    );
+    let err = k.fails_with_input(&["create", "-f", "-", "--validate=false"], Some(&big)).unwrap();
+    assert!(err.contains("Request entity too large: limit is 3145728"), "{err}");
+}
+
+#[test]
+fn logical_clusters_are_isolated() {
+    let server = server();
+    let root = Kubectl::v1_32(server.kubeconfig()).unwrap();
+    for name in ["team-a", "team-b"] {
+        let lc = format!("apiVersion: kubeplex.io/v1alpha1\nkind: LogicalCluster\nmetadata:\n  name: {name}\n");
+        root.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&lc)).unwrap();
+    }
+    let a = root.with_kubeconfig(server.kubeconfig_for_cluster("team-a").unwrap()).unwrap();
+    let b = Kubectl::v1_37(server.kubeconfig_for_cluster("team-b").unwrap()).unwrap();
+    for k in [&a, &b] {
+        let namespaces = k.ok(&["get", "ns", "-o", "name"]).unwrap();
+        assert_eq!(
+            namespaces.lines().collect::<Vec<_>>(),
+            ["namespace/default", "namespace/kube-node-lease", "namespace/kube-public", "namespace/kube-system"]
+        );
+        k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&configmap("shared-name", k.version))).unwrap();
+    }
+    assert_eq!(a.ok(&["get", "cm", "shared-name", "-o", "jsonpath={.data.a}"]).unwrap(), "1.32");
+    assert_eq!(b.ok(&["get", "cm", "shared-name", "-o", "jsonpath={.data.a}"]).unwrap(), "1.37");
+    let err = root.fails(&["get", "cm", "shared-name"]).unwrap();
+    assert!(err.contains("configmaps \"shared-name\" not found"), "{err}");
+    let nowhere = root.with_kubeconfig(server.kubeconfig_for_cluster("nowhere").unwrap()).unwrap();
+    let err = nowhere.fails(&["get", "ns"]).unwrap();
+    assert!(err.contains("the server could not find the requested resource"), "{err}");
+}
+
+#[test]
+fn objects_and_resource_versions_survive_a_restart() {
+    let mut server = server();
+    let k = Kubectl::v1_32(server.kubeconfig()).unwrap();
+    k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&configmap("durable", "1"))).unwrap();
+    let rv = k.ok(&["get", "cm", "durable", "-o", "jsonpath={.metadata.resourceVersion}"]).unwrap();
+    server.restart().unwrap();
+    assert_eq!(k.ok(&["get", "cm", "durable", "-o", "jsonpath={.metadata.resourceVersion}"]).unwrap(), rv);
+    k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&configmap("after", "2"))).unwrap();
+    let after: u64 = k.ok(&["get", "cm", "after", "-o", "jsonpath={.metadata.resourceVersion}"]).unwrap().parse().unwrap();
+    assert!(after > rv.parse().unwrap());
+}
+
+#[test]
+fn kubectl_1_37_wait_uses_watch_list() {
+    let server = server();
+    let k = Kubectl::v1_37(server.kubeconfig()).unwrap();
+    k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&configmap("ready", "yes"))).unwrap();
+    let out = k.ok(&["wait", "--for=jsonpath={.data.a}=yes", "cm/ready", "--timeout=20s"]).unwrap();
+    assert_eq!(out.trim(), "configmap/ready condition met");
+}
+
+#[test]
+fn get_watch_sees_changes() {
+    let server = server();
+    let k = Kubectl::v1_32(server.kubeconfig()).unwrap();
+    let watcher = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(server.kubeconfig())
+        .args(["get", "cm", "-w", "-o", "name", "--request-timeout=20s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = scopeguard(watcher);
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&configmap("watched", "1"))).unwrap();
+    k.ok(&["delete", "cm", "watched"]).unwrap();
+    use std::io::{BufRead, BufReader};
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    // The name printer prints one line per event (ADDED, then DELETED).
+    assert_eq!(lines.next().unwrap().unwrap(), "configmap/watched");
+    assert_eq!(lines.next().unwrap().unwrap(), "configmap/watched");
+}
+
+/// Kills the child (by PID) when dropped.
+struct Guard(std::process::Child);
+fn scopeguard(child: std::process::Child) -> Guard {
+    Guard(child)
+}
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
