@@ -21,12 +21,15 @@ use serde_json::json;
 use crate::discovery;
 use crate::http::{Query, Reply, json, json_bytes};
 use crate::path::{self, ROOT_CLUSTER, ResourcePath, Target};
+use crate::watchcache::WatchCaches;
 use crate::{crud, objects, watch};
 
 /// Everything the handlers share: one instance serves every logical cluster.
 #[derive(Debug)]
 pub struct ApiServer {
     pub store: Arc<dyn Store>,
+    /// One watch cache per storage resource, shared by every cluster.
+    pub caches: WatchCaches,
     /// What `/api` reports as the server address.
     pub server_address: String,
 }
@@ -35,6 +38,10 @@ pub struct ApiServer {
 pub const INITIAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 impl ApiServer {
+    pub fn new(store: Arc<dyn Store>, server_address: String) -> Self {
+        ApiServer { caches: WatchCaches::new(Arc::clone(&store)), store, server_address }
+    }
+
     /// The resources served (the same in every logical cluster for now).
     pub fn resources(&self) -> &'static [ResourceDef] {
         BUILTIN

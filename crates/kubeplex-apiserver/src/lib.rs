@@ -15,3 +15,4 @@ pub mod path;
 pub mod server;
 pub mod transport;
 pub mod watch;
+pub mod watchcache;

@@ -51,7 +51,7 @@ pub async fn run(
     let url = transport::server_url(local);
     let kubeconfig = transport::write_admin_kubeconfig(&config.data_dir, &pki, &url)?;
 
-    let api = Arc::new(ApiServer { store, server_address: local.to_string() });
+    let api = Arc::new(ApiServer::new(store, local.to_string()));
     crud::bootstrap_cluster(&api, ROOT_CLUSTER).await.map_err(ServerError::Bootstrap)?;
     let router = transport::with_transport_filters(api::router(api));
     on_ready(&url, &kubeconfig);

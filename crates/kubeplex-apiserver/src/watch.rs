@@ -17,13 +17,14 @@ use bytes::Bytes;
 use futures::{StreamExt, stream};
 use http::{HeaderValue, StatusCode, header};
 use kubeplex_core::status::{ApiError, cause};
-use kubeplex_store::{Event, RangeRequest, Revision, StoreError};
+use kubeplex_store::{Event, Revision, StoreError};
 use serde_json::{Value, json};
 
 use crate::api::ApiServer;
 use crate::crud::{Target, store_error};
 use crate::http::Query;
 use crate::objects;
+use crate::watchcache::{CacheWatch, CachedObject, EventType, Scope};
 
 /// A watch with no `timeoutSeconds` ends after this long, as upstream's
 /// default request timeout does (clients re-watch).
@@ -71,36 +72,65 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
         return Err(watch_invalid("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
     }
     let timeout = query.uint("timeoutSeconds")?.map_or(DEFAULT_TIMEOUT, Duration::from_secs);
-    let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
     let rv = query.get("resourceVersion").filter(|v| !v.is_empty());
     let from: Option<Revision> = match rv {
         None | Some("0") => None,
         Some(v) => Some(v.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version {v:?}: must be an integer")))?),
     };
 
-    // Initial state: every current object as ADDED, when asked for.
+    let cache = api.caches.get(t.def.storage, t.def.namespaced).await?;
+    let scope = Scope { cluster: t.cluster.clone(), namespace: t.namespace.clone() };
     let mut initial: Vec<Bytes> = Vec::new();
-    let after = if send_initial || from.is_none() {
-        let page = api.store.range(RangeRequest::prefix(prefix.clone())).await.map_err(store_error)?;
-        for kv in &page.kvs {
-            initial.push(line("ADDED", &objects::decode(kv)?));
+    let (watch, after) = match from.filter(|_| !send_initial) {
+        // Initial state: every current object as ADDED, then what follows.
+        None => {
+            let (snapshot, watch) = cache.snapshot_and_watch(&scope)?;
+            initial.extend(snapshot.objects.iter().map(|o| cached_line(EventType::Added, o)));
+            if send_initial {
+                let bookmark = json!({
+                    "kind": t.def.kind,
+                    "apiVersion": t.def.api_version(),
+                    "metadata": {
+                        "resourceVersion": snapshot.revision.to_string(),
+                        "annotations": {"k8s.io/initial-events-end": "true"},
+                    },
+                });
+                initial.push(line("BOOKMARK", &bookmark));
+            }
+            (watch, snapshot.revision)
         }
-        if send_initial {
-            let bookmark = json!({
-                "kind": t.def.kind,
-                "apiVersion": t.def.api_version(),
-                "metadata": {
-                    "resourceVersion": page.revision.to_string(),
-                    "annotations": {"k8s.io/initial-events-end": "true"},
-                },
-            });
-            initial.push(line("BOOKMARK", &bookmark));
-        }
-        page.revision
-    } else {
-        from.unwrap_or_default()
+        Some(after) => match cache.watch_from(&scope, after)? {
+            Some(watch) => (watch, after),
+            // Older than the cache's window (e.g. from before a restart):
+            // the store still has it unless it was compacted.
+            None => return store_watch(api, t, after, timeout).await,
+        },
     };
+    let CacheWatch { replay, live } = watch;
+    let live = stream::unfold(live, |mut rx| async move { rx.recv().await.map(|event| (event, rx)) });
+    let changes = stream::iter(replay)
+        .chain(live)
+        .filter(move |e| std::future::ready(e.revision > after))
+        .map(|e| cached_line(e.kind, &e.object));
+    let body = stream::iter(initial).chain(changes).take_until(tokio::time::sleep(timeout)).map(Ok::<Bytes, Infallible>);
+    Ok(streaming(Body::from_stream(body)))
+}
 
+/// A watch line around cached JSON, without re-encoding the object.
+fn cached_line(kind: EventType, object: &CachedObject) -> Bytes {
+    let mut out = Vec::with_capacity(object.json.len() + 32);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(kind.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    out.extend_from_slice(&object.json);
+    out.extend_from_slice(b"}\n");
+    Bytes::from(out)
+}
+
+/// A watch served by the store itself, for resourceVersions the cache's
+/// window no longer holds.
+async fn store_watch(api: &Arc<ApiServer>, t: &Target, after: Revision, timeout: Duration) -> Result<Response, ApiError> {
+    let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
     let events = match api.store.watch(&prefix, after).await {
         Ok(events) => events,
         Err(StoreError::Compacted { requested, compacted }) => {
@@ -116,9 +146,6 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
         }
         Err(e) => line("ERROR", &store_error(e).to_status()),
     });
-    let body = stream::iter(initial)
-        .chain(changes)
-        .take_until(tokio::time::sleep(timeout))
-        .map(Ok::<Bytes, Infallible>);
+    let body = changes.take_until(tokio::time::sleep(timeout)).map(Ok::<Bytes, Infallible>);
     Ok(streaming(Body::from_stream(body)))
 }

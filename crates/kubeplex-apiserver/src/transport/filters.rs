@@ -33,9 +33,14 @@ const MAX_DISCARD_BYTES: usize = 64 * 1024 * 1024;
 /// How long reading a refused body may take.
 const DISCARD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Applies the transport filters to `router`: authentication outside, body limit inside.
+/// Applies the transport filters to `router`: authentication outside, body limit inside. As the
+/// body limit is enforced here, axum's own default limit for its extractors (`Bytes`, `Json`,
+/// …: 2 MB) is lifted.
 pub fn with_transport_filters(router: axum::Router) -> axum::Router {
-    router.layer(axum::middleware::from_fn(limit_request_body)).layer(axum::middleware::from_fn(require_authenticated))
+    router
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(limit_request_body))
+        .layer(axum::middleware::from_fn(require_authenticated))
 }
 
 /// Whether `path` is reachable without credentials (see [`ANONYMOUS_PATHS`]).

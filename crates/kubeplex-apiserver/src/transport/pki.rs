@@ -531,6 +531,12 @@ mod tests {
     }
 
     #[test]
+    fn pki_can_be_shared_between_tasks() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<Pki>();
+    }
+
+    #[test]
     fn generates_then_reuses() {
         let dir = tempfile::tempdir().expect("tempdir");
         let first = Pki::load_or_create(dir.path(), "127.0.0.1", &[]).expect("first load");
@@ -580,6 +586,11 @@ mod tests {
         let cert = CertificateDer::from_pem_slice(jane.cert_pem.as_bytes()).expect("pem");
         let identity = identity_of_certificate(&cert).expect("identity");
         assert_eq!(identity, crate::transport::ClientIdentity { user: "jane".into(), groups: vec![] });
+        // Kubernetes does not authenticate a certificate without a CommonName.
+        let nameless = pki.issue_client_certificate("", &["system:masters"]).expect("issue");
+        let cert = CertificateDer::from_pem_slice(nameless.cert_pem.as_bytes()).expect("pem");
+        assert_eq!(identity_of_certificate(&cert), None);
+        assert!(matches!(pki.issue_client_certificate("x", &["a", "b"]), Err(TransportError::Unsupported(_))));
     }
 
     #[test]

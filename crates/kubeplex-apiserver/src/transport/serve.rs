@@ -46,7 +46,8 @@ pub struct ServeOptions {
     pub handshake_timeout: Duration,
     /// Longest time an HTTP/1 client may take to send a request's headers.
     pub header_read_timeout: Duration,
-    /// Longest time open connections get to finish after shutdown is asked for.
+    /// Longest time open connections get to finish after shutdown is asked for; long-running
+    /// responses (watches) that do not end by themselves are cut after it.
     pub drain_timeout: Duration,
     /// Concurrent HTTP/2 streams per connection (kube-apiserver allows 1000).
     pub http2_max_concurrent_streams: u32,
@@ -57,7 +58,7 @@ impl Default for ServeOptions {
         ServeOptions {
             handshake_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(30),
-            drain_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(10),
             http2_max_concurrent_streams: 1000,
         }
     }
