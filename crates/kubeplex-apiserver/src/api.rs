@@ -82,7 +82,13 @@ async fn serve(api: &Arc<ApiServer>, request: Request) -> Result<Response, ApiEr
         return Err(ApiError::not_found("logicalclusters", "kubeplex.io", parsed.cluster));
     }
     let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let get_only = |response: Response| if request.method() == Method::GET { Ok(response) } else { Err(ApiError::method_not_supported("", "", request.method().as_str())) };
+    let get_only = |response: Response| {
+        if request.method() == Method::GET {
+            Ok(response)
+        } else {
+            Err(ApiError::method_not_supported("", "", request.method().as_str()))
+        }
+    };
     match parsed.target {
         Target::Version => get_only(json(StatusCode::OK, &version())),
         Target::Health(_) => get_only(plain_ok()),
@@ -107,7 +113,8 @@ async fn serve(api: &Arc<ApiServer>, request: Request) -> Result<Response, ApiEr
             get_only(json(StatusCode::OK, &doc))
         }
         Target::Resource(rp) => {
-            let def = resource::find(api.resources(), rp.group, rp.version, rp.resource).ok_or_else(ApiError::path_not_found)?;
+            let def = resource::find(api.resources(), rp.group, rp.version, rp.resource)
+                .ok_or_else(ApiError::path_not_found)?;
             let cluster = parsed.cluster.to_owned();
             resource_request(api, &cluster, def, &rp, request).await
         }
@@ -132,10 +139,10 @@ async fn resource_request(
     if !scope_ok {
         return Err(ApiError::path_not_found());
     }
-    if let Some(sub) = rp.subresource {
-        if def.subresource(sub).is_none() {
-            return Err(ApiError::path_not_found());
-        }
+    if let Some(sub) = rp.subresource
+        && def.subresource(sub).is_none()
+    {
+        return Err(ApiError::path_not_found());
     }
     let query = Query::parse(request.uri().query());
     let target = crud::Target {

@@ -104,10 +104,16 @@ pub fn list_revision(query: &Query, current: Revision) -> Result<Option<Revision
     let rv = query.get("resourceVersion").filter(|v| !v.is_empty());
     let rv_match = query.get("resourceVersionMatch").filter(|v| !v.is_empty());
     if rv_match.is_some() && rv.is_none() {
-        return Err(list_options_invalid("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+        return Err(list_options_invalid(
+            "resourceVersionMatch",
+            "resourceVersionMatch is forbidden unless resourceVersion is provided",
+        ));
     }
     if rv_match.is_some() && query.get("continue").is_some_and(|c| !c.is_empty()) {
-        return Err(list_options_invalid("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+        return Err(list_options_invalid(
+            "resourceVersionMatch",
+            "resourceVersionMatch is forbidden when continue is provided",
+        ));
     }
     let parsed = match rv {
         None => return Ok(None),
@@ -170,11 +176,11 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
         items.push(item);
     }
     let mut metadata = json!({"resourceVersion": page.revision.to_string()});
-    if page.more() {
-        if let Some(last) = page.kvs.last() {
-            metadata["continue"] = json!(encode_continue(page.revision, &last.key));
-            metadata["remainingItemCount"] = json!(page.remaining);
-        }
+    if page.more()
+        && let Some(last) = page.kvs.last()
+    {
+        metadata["continue"] = json!(encode_continue(page.revision, &last.key));
+        metadata["remainingItemCount"] = json!(page.remaining);
     }
     let list = json!({
         "kind": format!("{}List", t.def.kind),
@@ -189,7 +195,8 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
 /// that is not being deleted (k8s-api.md §3.5).
 async fn admit_namespace(api: &Arc<ApiServer>, t: &Target, name: &str) -> Result<(), ApiError> {
     let Some(ns) = t.namespace.as_deref() else { return Ok(()) };
-    let namespaces = kubeplex_core::resource::find(api.resources(), "", "v1", "namespaces").expect("namespaces are built in");
+    let namespaces =
+        kubeplex_core::resource::find(api.resources(), "", "v1", "namespaces").expect("namespaces are built in");
     let key = objects::key(namespaces, &t.cluster, None, ns);
     let kv = api.store.get(&key, None).await.map_err(store_error)?;
     let Some(kv) = kv else { return Err(ApiError::not_found("namespaces", "", ns)) };
@@ -229,12 +236,20 @@ fn dry_run(query: &Query) -> Result<bool, ApiError> {
     match query.get("dryRun") {
         None | Some("") => Ok(false),
         Some("All") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(format!("unsupported dryRun value {other:?}: only \"All\" is supported"))),
+        Some(other) => {
+            Err(ApiError::bad_request(format!("unsupported dryRun value {other:?}: only \"All\" is supported")))
+        }
     }
 }
 
 /// `POST` to a collection.
-pub async fn create(api: &Arc<ApiServer>, t: &Target, query: &Query, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn create(
+    api: &Arc<ApiServer>,
+    t: &Target,
+    query: &Query,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
     let mut object = decode_object(headers, &bytes, t.def.kind)?;
     objects::check_type_and_namespace(&mut object, t.def, t.namespace.as_deref())?;
@@ -270,17 +285,20 @@ pub async fn create(api: &Arc<ApiServer>, t: &Target, query: &Query, headers: &H
 /// What creating an object starts: a new logical cluster gets its initial
 /// namespaces.
 async fn after_create(api: &Arc<ApiServer>, t: &Target, object: &Value) -> Result<(), ApiError> {
-    if t.cluster == ROOT_CLUSTER && t.def.kind == "LogicalCluster" && t.def.group == "kubeplex.io" {
-        if let Some(name) = meta_str(object, "name") {
-            bootstrap_cluster(api, name).await?;
-        }
+    if t.cluster == ROOT_CLUSTER
+        && t.def.kind == "LogicalCluster"
+        && t.def.group == "kubeplex.io"
+        && let Some(name) = meta_str(object, "name")
+    {
+        bootstrap_cluster(api, name).await?;
     }
     Ok(())
 }
 
 /// Creates the initial namespaces of a logical cluster (idempotent).
 pub async fn bootstrap_cluster(api: &ApiServer, cluster: &str) -> Result<(), ApiError> {
-    let namespaces = kubeplex_core::resource::find(api.resources(), "", "v1", "namespaces").expect("namespaces are built in");
+    let namespaces =
+        kubeplex_core::resource::find(api.resources(), "", "v1", "namespaces").expect("namespaces are built in");
     for ns in INITIAL_NAMESPACES {
         let mut object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
         objects::init_new(&mut object);
@@ -300,7 +318,11 @@ fn scale_of(def: &ResourceDef, object: &Value) -> Value {
         object["spec"]["selector"]["matchLabels"]
             .as_object()
             .map(|labels| {
-                labels.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
+                labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(",")
             })
             .unwrap_or_default()
     });
@@ -366,14 +388,16 @@ fn replacement(t: &Target, old: &Value, body: &Value) -> Result<Value, ApiError>
             meta_mut(&mut new).insert("resourceVersion".into(), body["metadata"]["resourceVersion"].clone());
             new
         }
-        Some(other) => return Err(ApiError::method_not_supported(&format!("{}/{other}", t.def.plural), t.def.group, "update")),
+        Some(other) => {
+            return Err(ApiError::method_not_supported(&format!("{}/{other}", t.def.plural), t.def.group, "update"));
+        }
     };
     objects::carry_over(&mut new, old);
     // Status writes never change the generation.
-    if t.subresource.as_deref() == Some("status") {
-        if let Some(g) = meta(old).get("generation").cloned() {
-            meta_mut(&mut new).insert("generation".into(), g);
-        }
+    if t.subresource.as_deref() == Some("status")
+        && let Some(g) = meta(old).get("generation").cloned()
+    {
+        meta_mut(&mut new).insert("generation".into(), g);
     }
     Ok(new)
 }
@@ -387,7 +411,13 @@ fn body_precondition(body: &Value) -> Result<Option<Revision>, ApiError> {
 }
 
 /// `PUT` an object or subresource.
-pub async fn update(api: &Arc<ApiServer>, t: &Target, query: &Query, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn update(
+    api: &Arc<ApiServer>,
+    t: &Target,
+    query: &Query,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
     let mut body = decode_object(headers, &bytes, t.def.kind)?;
     if t.subresource.is_none() {
@@ -470,7 +500,9 @@ fn finalizers(object: &Value) -> Vec<String> {
         .map(|f| f.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
     if object["kind"] == "Namespace" {
-        out.extend(object["spec"]["finalizers"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned));
+        out.extend(
+            object["spec"]["finalizers"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned),
+        );
     }
     out
 }
@@ -485,7 +517,10 @@ fn check_no_new_finalizers(t: &Target, old: &Value, new: &Value) -> Result<(), A
         t.def.kind,
         t.def.group,
         t.name(),
-        vec![cause::forbidden("metadata.finalizers", &format!("no new finalizers can be added if the object is being deleted, found new finalizers {added:?}"))],
+        vec![cause::forbidden(
+            "metadata.finalizers",
+            &format!("no new finalizers can be added if the object is being deleted, found new finalizers {added:?}"),
+        )],
     ))
 }
 
@@ -500,13 +535,19 @@ struct DeleteOptions {
 }
 
 fn delete_options(query: &Query, headers: &HeaderMap, body: &[u8]) -> Result<DeleteOptions, ApiError> {
-    let value = if body.iter().all(u8::is_ascii_whitespace) { json!({}) } else { decode_object(headers, body, "DeleteOptions")? };
+    let value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        decode_object(headers, body, "DeleteOptions")?
+    };
     let mut opts = DeleteOptions {
         propagation: value["propagationPolicy"].as_str().map(str::to_owned),
         grace_period: value["gracePeriodSeconds"].as_i64(),
         precondition_uid: value["preconditions"]["uid"].as_str().map(str::to_owned),
         precondition_rv: match value["preconditions"]["resourceVersion"].as_str() {
-            Some(v) => Some(v.parse().map_err(|_| ApiError::bad_request(format!("invalid resourceVersion precondition {v:?}")))?),
+            Some(v) => Some(
+                v.parse().map_err(|_| ApiError::bad_request(format!("invalid resourceVersion precondition {v:?}")))?,
+            ),
             None => None,
         },
         dry_run: value["dryRun"].as_array().is_some_and(|d| d.iter().any(|v| v == "All")) || dry_run(query)?,
@@ -515,26 +556,33 @@ fn delete_options(query: &Query, headers: &HeaderMap, body: &[u8]) -> Result<Del
         opts.propagation = Some(p.to_owned());
     }
     if let Some(g) = query.get("gracePeriodSeconds") {
-        opts.grace_period = Some(g.parse().map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds {g:?}")))?);
+        opts.grace_period =
+            Some(g.parse().map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds {g:?}")))?);
     }
     if value["orphanDependents"] == json!(true) || query.flag("orphanDependents") {
         opts.propagation.get_or_insert_with(|| "Orphan".into());
     }
-    if let Some(p) = opts.propagation.as_deref() {
-        if !matches!(p, "Orphan" | "Foreground" | "Background") {
-            return Err(ApiError::invalid(
-                "DeleteOptions",
-                "meta.k8s.io",
-                "",
-                vec![cause::not_supported("propagationPolicy", p, &["Foreground", "Background", "Orphan", "nil"])],
-            ));
-        }
+    if let Some(p) = opts.propagation.as_deref()
+        && !matches!(p, "Orphan" | "Foreground" | "Background")
+    {
+        return Err(ApiError::invalid(
+            "DeleteOptions",
+            "meta.k8s.io",
+            "",
+            vec![cause::not_supported("propagationPolicy", p, &["Foreground", "Background", "Orphan", "nil"])],
+        ));
     }
     Ok(opts)
 }
 
 /// `DELETE` one object.
-pub async fn delete(api: &Arc<ApiServer>, t: &Target, query: &Query, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn delete(
+    api: &Arc<ApiServer>,
+    t: &Target,
+    query: &Query,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
     let opts = delete_options(query, headers, &bytes)?;
     if t.cluster == ROOT_CLUSTER && t.def.kind == "Namespace" && INITIAL_NAMESPACES[..3].contains(&t.name()) {
@@ -549,25 +597,31 @@ async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> R
     for _ in 0..UPDATE_TRIES {
         let kv = api.store.get(&key, None).await.map_err(store_error)?.ok_or_else(|| t.not_found())?;
         let mut object = objects::decode(&kv)?;
-        if let Some(uid) = &opts.precondition_uid {
-            if meta_str(&object, "uid") != Some(uid.as_str()) {
-                return Err(ApiError::conflict(
-                    t.def.plural,
-                    t.def.group,
-                    t.name(),
-                    &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta_str(&object, "uid").unwrap_or("")),
-                ));
-            }
+        if let Some(uid) = &opts.precondition_uid
+            && meta_str(&object, "uid") != Some(uid.as_str())
+        {
+            return Err(ApiError::conflict(
+                t.def.plural,
+                t.def.group,
+                t.name(),
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    meta_str(&object, "uid").unwrap_or("")
+                ),
+            ));
         }
-        if let Some(rv) = opts.precondition_rv {
-            if rv != kv.mod_revision {
-                return Err(ApiError::conflict(
-                    t.def.plural,
-                    t.def.group,
-                    t.name(),
-                    &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", kv.mod_revision),
-                ));
-            }
+        if let Some(rv) = opts.precondition_rv
+            && rv != kv.mod_revision
+        {
+            return Err(ApiError::conflict(
+                t.def.plural,
+                t.def.group,
+                t.name(),
+                &format!(
+                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                    kv.mod_revision
+                ),
+            ));
         }
         // The garbage collector acts on Foreground and Orphan through
         // finalizers, as upstream records them.
@@ -577,14 +631,14 @@ async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> R
             _ => None,
         };
         let mut pending = finalizers(&object);
-        if let Some(f) = gc_finalizer {
-            if !pending.iter().any(|p| p == f) {
-                let list = meta_mut(&mut object).entry("finalizers").or_insert_with(|| json!([]));
-                if let Some(list) = list.as_array_mut() {
-                    list.push(json!(f));
-                }
-                pending.push(f.to_owned());
+        if let Some(f) = gc_finalizer
+            && !pending.iter().any(|p| p == f)
+        {
+            let list = meta_mut(&mut object).entry("finalizers").or_insert_with(|| json!([]));
+            if let Some(list) = list.as_array_mut() {
+                list.push(json!(f));
             }
+            pending.push(f.to_owned());
         }
         let graceful = graceful_seconds(t.def, &object, opts.grace_period);
         if pending.is_empty() && graceful == 0 {
@@ -647,14 +701,19 @@ pub async fn delete_collection(api: &Arc<ApiServer>, t: &Target, query: &Query) 
     if !t.def.supports("deletecollection") {
         return Err(ApiError::method_not_supported(t.def.plural, t.def.group, "deletecollection"));
     }
-    let opts = DeleteOptions { dry_run: dry_run(query)?, propagation: query.get("propagationPolicy").map(str::to_owned), ..Default::default() };
+    let opts = DeleteOptions {
+        dry_run: dry_run(query)?,
+        propagation: query.get("propagationPolicy").map(str::to_owned),
+        ..Default::default()
+    };
     let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
     let page = api.store.range(RangeRequest::prefix(prefix)).await.map_err(store_error)?;
     let mut items = Vec::new();
     for kv in &page.kvs {
         let object = objects::decode(kv)?;
         let name = meta_str(&object, "name").unwrap_or_default().to_owned();
-        let one = Target { name: Some(name), namespace: meta_str(&object, "namespace").map(str::to_owned), ..t.clone() };
+        let one =
+            Target { name: Some(name), namespace: meta_str(&object, "namespace").map(str::to_owned), ..t.clone() };
         match delete_one(api, &one, &opts).await {
             Ok(deleted) => items.push(deleted),
             Err(e) if e.code == 404 => {}

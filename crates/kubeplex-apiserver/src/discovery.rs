@@ -14,7 +14,9 @@ pub const AGGREGATED_CONTENT_TYPE: &str = "application/json;g=apidiscovery.k8s.i
 pub fn wants_aggregated(accept: &str) -> bool {
     accept.split(',').any(|media| {
         let params: Vec<&str> = media.split(';').map(str::trim).collect();
-        params.contains(&"g=apidiscovery.k8s.io") && params.contains(&"v=v2") && params.contains(&"as=APIGroupDiscoveryList")
+        params.contains(&"g=apidiscovery.k8s.io")
+            && params.contains(&"v=v2")
+            && params.contains(&"as=APIGroupDiscoveryList")
     })
 }
 
@@ -83,8 +85,11 @@ pub fn core_versions(server_address: &str) -> Value {
 
 /// `GET /apis` (legacy): `APIGroupList`.
 pub fn group_list(resources: &[ResourceDef]) -> Value {
-    let groups: Vec<Value> =
-        groups(resources).into_iter().filter(|(g, _)| !g.is_empty()).map(|(g, versions)| api_group(g, &versions)).collect();
+    let groups: Vec<Value> = groups(resources)
+        .into_iter()
+        .filter(|(g, _)| !g.is_empty())
+        .map(|(g, versions)| api_group(g, &versions))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 

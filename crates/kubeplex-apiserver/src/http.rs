@@ -34,7 +34,9 @@ impl Query {
     pub fn uint(&self, name: &str) -> Result<Option<u64>, ApiError> {
         match self.get(name) {
             None | Some("") => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| ApiError::bad_request(format!("invalid value {v:?} for {name}"))),
+            Some(v) => {
+                v.parse().map(Some).map_err(|_| ApiError::bad_request(format!("invalid value {v:?} for {name}")))
+            }
         }
     }
 }
@@ -42,10 +44,13 @@ impl Query {
 /// Reads the request body, refusing more than [`MAX_BODY_BYTES`].
 pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
             || e.to_string().contains("length limit");
-        if too_large { ApiError::too_large(MAX_BODY_BYTES) } else { ApiError::bad_request(format!("reading the request body: {e}")) }
+        if too_large {
+            ApiError::too_large(MAX_BODY_BYTES)
+        } else {
+            ApiError::bad_request(format!("reading the request body: {e}"))
+        }
     })
 }
 
@@ -66,8 +71,10 @@ pub fn decode_object(headers: &HeaderMap, body: &[u8], what: &str) -> Result<Val
         "application/json" | "*/*" => serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("{what}: couldn't decode JSON: {e}")))?,
         "application/yaml" | "application/x-yaml" | "text/yaml" => {
-            let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request(format!("{what}: body is not UTF-8")))?;
-            serde_saphyr::from_str(text).map_err(|e| ApiError::bad_request(format!("{what}: couldn't decode YAML: {e}")))?
+            let text =
+                std::str::from_utf8(body).map_err(|_| ApiError::bad_request(format!("{what}: body is not UTF-8")))?;
+            serde_saphyr::from_str(text)
+                .map_err(|e| ApiError::bad_request(format!("{what}: couldn't decode YAML: {e}")))?
         }
         other => return Err(ApiError::unsupported_media_type(other)),
     };
@@ -91,7 +98,7 @@ pub fn json_bytes(status: StatusCode, bytes: Bytes, content_type: &'static str) 
 pub fn error(err: &ApiError) -> Response {
     let status = StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json(status, &err.to_status());
-    if let Some(seconds) = err.retry_after_seconds {
+    if let Some(seconds) = err.retry_after_seconds() {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response

@@ -93,7 +93,11 @@ pub fn new_uid() -> String {
 
 /// Checks the body of a create or update against the endpoint it was sent
 /// to: its kind and apiVersion (when given) and its namespace.
-pub fn check_type_and_namespace(object: &mut Value, def: &ResourceDef, namespace: Option<&str>) -> Result<(), ApiError> {
+pub fn check_type_and_namespace(
+    object: &mut Value,
+    def: &ResourceDef,
+    namespace: Option<&str>,
+) -> Result<(), ApiError> {
     if !object.is_object() {
         return Err(ApiError::bad_request("the body of the request must be a JSON or YAML object"));
     }
@@ -196,7 +200,12 @@ pub fn name_for_create(object: &mut Value, def: &ResourceDef) -> Result<String, 
         }
     };
     if let Some(problem) = dns1123_subdomain_problem(&name) {
-        return Err(ApiError::invalid(def.kind, def.group, &name, vec![cause::invalid("metadata.name", &json!(name), &problem)]));
+        return Err(ApiError::invalid(
+            def.kind,
+            def.group,
+            &name,
+            vec![cause::invalid("metadata.name", &json!(name), &problem)],
+        ));
     }
     meta.insert("name".into(), json!(name));
     Ok(name)
@@ -258,7 +267,10 @@ mod tests {
         let err = name_for_create(&mut bad, cm).unwrap_err();
         assert!(err.message.starts_with("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain"), "{}", err.message);
         let err = name_for_create(&mut json!({"metadata": {}}), cm).unwrap_err();
-        assert_eq!(err.message, "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required");
+        assert_eq!(
+            err.message,
+            "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required"
+        );
     }
 
     #[test]

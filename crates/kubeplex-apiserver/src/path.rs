@@ -24,7 +24,10 @@ pub enum Target<'a> {
     /// `/apis/<group>`
     Group(&'a str),
     /// `/api/v1` or `/apis/<group>/<version>`
-    GroupVersion { group: &'a str, version: &'a str },
+    GroupVersion {
+        group: &'a str,
+        version: &'a str,
+    },
     /// A resource collection, object or subresource.
     Resource(ResourcePath<'a>),
     /// Anything else.
@@ -85,7 +88,9 @@ fn resource<'a>(group: &'a str, version: &'a str, rest: &[&'a str]) -> Target<'a
         return Target::Unknown;
     }
     match rest.as_slice() {
-        [resource] => Target::Resource(ResourcePath { group, version, namespace, resource, name: None, subresource: None }),
+        [resource] => {
+            Target::Resource(ResourcePath { group, version, namespace, resource, name: None, subresource: None })
+        }
         [resource, name] => {
             Target::Resource(ResourcePath { group, version, namespace, resource, name: Some(name), subresource: None })
         }

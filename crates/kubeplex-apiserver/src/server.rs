@@ -44,8 +44,9 @@ pub async fn run(
     on_ready: impl FnOnce(&str, &std::path::Path),
 ) -> Result<(), ServerError> {
     let store = config.store.open(&config.data_dir).await?;
-    let listener =
-        tokio::net::TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     let local = listener.local_addr().map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     let pki = Pki::load_or_create(&config.data_dir, &local.ip().to_string(), &[])?;
     let url = transport::server_url(local);

@@ -66,16 +66,25 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
             ));
         }
         if !query.flag("allowWatchBookmarks") {
-            return Err(watch_invalid("allowWatchBookmarks", "sendInitialEvents requires setting allowWatchBookmarks to true"));
+            return Err(watch_invalid(
+                "allowWatchBookmarks",
+                "sendInitialEvents requires setting allowWatchBookmarks to true",
+            ));
         }
     } else if query.get("resourceVersionMatch").is_some_and(|m| !m.is_empty()) {
-        return Err(watch_invalid("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+        return Err(watch_invalid(
+            "resourceVersionMatch",
+            "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+        ));
     }
     let timeout = query.uint("timeoutSeconds")?.map_or(DEFAULT_TIMEOUT, Duration::from_secs);
     let rv = query.get("resourceVersion").filter(|v| !v.is_empty());
     let from: Option<Revision> = match rv {
         None | Some("0") => None,
-        Some(v) => Some(v.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version {v:?}: must be an integer")))?),
+        Some(v) => Some(
+            v.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version {v:?}: must be an integer")))?,
+        ),
     };
 
     let cache = api.caches.get(t.def.storage, t.def.namespaced).await?;
@@ -112,7 +121,8 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
         .chain(live)
         .filter(move |e| std::future::ready(e.revision > after))
         .map(|e| cached_line(e.kind, &e.object));
-    let body = stream::iter(initial).chain(changes).take_until(tokio::time::sleep(timeout)).map(Ok::<Bytes, Infallible>);
+    let body =
+        stream::iter(initial).chain(changes).take_until(tokio::time::sleep(timeout)).map(Ok::<Bytes, Infallible>);
     Ok(streaming(Body::from_stream(body)))
 }
 
@@ -129,7 +139,12 @@ fn cached_line(kind: EventType, object: &CachedObject) -> Bytes {
 
 /// A watch served by the store itself, for resourceVersions the cache's
 /// window no longer holds.
-async fn store_watch(api: &Arc<ApiServer>, t: &Target, after: Revision, timeout: Duration) -> Result<Response, ApiError> {
+async fn store_watch(
+    api: &Arc<ApiServer>,
+    t: &Target,
+    after: Revision,
+    timeout: Duration,
+) -> Result<Response, ApiError> {
     let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
     let events = match api.store.watch(&prefix, after).await {
         Ok(events) => events,

@@ -148,7 +148,12 @@ impl WatchCache {
         let cache = Arc::new(WatchCache {
             prefix,
             namespaced,
-            state: Mutex::new(State { objects, revision: page.revision, window_start: page.revision, ..Default::default() }),
+            state: Mutex::new(State {
+                objects,
+                revision: page.revision,
+                window_start: page.revision,
+                ..Default::default()
+            }),
         });
         let weak = Arc::downgrade(&cache);
         tokio::spawn(async move {
@@ -192,7 +197,8 @@ impl WatchCache {
                 (CachedEvent { revision: kv.mod_revision, kind, object, prev: None }, kv.key.clone())
             }
             Event::Delete { key, revision, prev } => {
-                let object = Arc::new(CachedObject::new(key.clone(), *revision, &objects::decode_at(&prev.value, *revision)?)?);
+                let object =
+                    Arc::new(CachedObject::new(key.clone(), *revision, &objects::decode_at(&prev.value, *revision)?)?);
                 (CachedEvent { revision: *revision, kind: EventType::Deleted, object, prev: None }, key.clone())
             }
         };
@@ -244,7 +250,12 @@ impl WatchCache {
         let state = self.lock();
         self.check(&state)?;
         let prefix = self.scope_prefix(scope);
-        let objects = state.objects.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(_, o)| Arc::clone(o)).collect();
+        let objects = state
+            .objects
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, o)| Arc::clone(o))
+            .collect();
         Ok(Snapshot { revision: state.revision, objects })
     }
 
@@ -254,7 +265,12 @@ impl WatchCache {
         let mut state = self.lock();
         self.check(&state)?;
         let prefix = self.scope_prefix(scope);
-        let objects = state.objects.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(_, o)| Arc::clone(o)).collect();
+        let objects = state
+            .objects
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, o)| Arc::clone(o))
+            .collect();
         let (tx, rx) = mpsc::channel(WATCHER_QUEUE);
         state.watchers.entry(scope.clone()).or_default().push(tx);
         Ok((Snapshot { revision: state.revision, objects }, CacheWatch { replay: Vec::new(), live: rx }))
@@ -281,7 +297,8 @@ impl WatchCache {
     }
 
     fn in_scope(&self, event_scope: &Scope, watch_scope: &Scope) -> bool {
-        event_scope.cluster == watch_scope.cluster && (watch_scope.namespace.is_none() || event_scope.namespace == watch_scope.namespace)
+        event_scope.cluster == watch_scope.cluster
+            && (watch_scope.namespace.is_none() || event_scope.namespace == watch_scope.namespace)
     }
 
     fn scope_prefix(&self, scope: &Scope) -> String {
@@ -313,10 +330,10 @@ impl WatchCaches {
     /// broke is replaced.
     pub async fn get(&self, storage: &'static str, namespaced: bool) -> Result<Arc<WatchCache>, ApiError> {
         let mut caches = self.caches.lock().await;
-        if let Some(cache) = caches.get(storage) {
-            if cache.lock().failed.is_none() {
-                return Ok(Arc::clone(cache));
-            }
+        if let Some(cache) = caches.get(storage)
+            && cache.lock().failed.is_none()
+        {
+            return Ok(Arc::clone(cache));
         }
         let cache = WatchCache::start(Arc::clone(&self.store), storage, namespaced).await?;
         caches.insert(storage, Arc::clone(&cache));
@@ -341,7 +358,10 @@ mod tests {
 
     async fn put(store: &Arc<dyn Store>, cluster: &str, ns: &str, name: &str) -> Revision {
         let object = json!({"metadata": {"name": name, "namespace": ns, "labels": {"app": name}}});
-        store.create(&format!("/registry/configmaps/{cluster}/{ns}/{name}"), objects::encode(&object).unwrap(), None).await.unwrap()
+        store
+            .create(&format!("/registry/configmaps/{cluster}/{ns}/{name}"), objects::encode(&object).unwrap(), None)
+            .await
+            .unwrap()
     }
 
     fn scope(cluster: &str, ns: Option<&str>) -> Scope {
@@ -349,7 +369,10 @@ mod tests {
     }
 
     async fn next(watch: &mut CacheWatch) -> Arc<CachedEvent> {
-        tokio::time::timeout(Duration::from_secs(5), watch.live.recv()).await.expect("event in time").expect("watch open")
+        tokio::time::timeout(Duration::from_secs(5), watch.live.recv())
+            .await
+            .expect("event in time")
+            .expect("watch open")
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -3,7 +3,8 @@
 //! routing and storage keys are all derived.
 
 /// The verbs of an ordinary resource.
-pub const STANDARD_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+pub const STANDARD_VERBS: &[&str] =
+    &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 const NO_COLLECTION_DELETE: &[&str] = &["create", "delete", "get", "list", "patch", "update", "watch"];
 const GET_PATCH_UPDATE: &[&str] = &["get", "patch", "update"];
 const CREATE_ONLY: &[&str] = &["create"];
@@ -62,6 +63,8 @@ const fn status(group: &'static str, version: &'static str, kind: &'static str) 
 const SCALE: SubresourceDef =
     SubresourceDef { name: "scale", group: "autoscaling", version: "v1", kind: "Scale", verbs: GET_PATCH_UPDATE };
 
+/// A resource with the standard verbs, no short names, categories or
+/// subresources; the `with_*` methods add them.
 const fn res(
     group: &'static str,
     version: &'static str,
@@ -69,9 +72,6 @@ const fn res(
     plural: &'static str,
     singular: &'static str,
     namespaced: bool,
-    short_names: &'static [&'static str],
-    categories: &'static [&'static str],
-    subresources: &'static [SubresourceDef],
     storage: &'static str,
 ) -> ResourceDef {
     ResourceDef {
@@ -81,114 +81,81 @@ const fn res(
         plural,
         singular,
         namespaced,
-        short_names,
-        categories,
+        short_names: &[],
+        categories: &[],
         verbs: STANDARD_VERBS,
-        subresources,
+        subresources: &[],
         storage,
+    }
+}
+
+impl ResourceDef {
+    const fn short(mut self, names: &'static [&'static str]) -> Self {
+        self.short_names = names;
+        self
+    }
+
+    const fn in_all(mut self) -> Self {
+        self.categories = &["all"];
+        self
+    }
+
+    const fn subs(mut self, subresources: &'static [SubresourceDef]) -> Self {
+        self.subresources = subresources;
+        self
+    }
+
+    const fn verbs(mut self, verbs: &'static [&'static str]) -> Self {
+        self.verbs = verbs;
+        self
     }
 }
 
 /// The built-in resources, in discovery order (groups in preference order).
 pub static BUILTIN: &[ResourceDef] = &[
     // core/v1
-    ResourceDef {
-        verbs: NO_COLLECTION_DELETE,
-        ..res(
-            "",
-            "v1",
-            "Namespace",
-            "namespaces",
-            "namespace",
-            false,
-            &["ns"],
-            &[],
-            &[
-                status("", "v1", "Namespace"),
-                SubresourceDef { name: "finalize", group: "", version: "v1", kind: "Namespace", verbs: UPDATE_ONLY },
-            ],
-            "namespaces",
-        )
-    },
-    res("", "v1", "ConfigMap", "configmaps", "configmap", true, &["cm"], &[], &[], "configmaps"),
-    res("", "v1", "Endpoints", "endpoints", "endpoints", true, &["ep"], &[], &[], "endpoints"),
-    res("", "v1", "Event", "events", "event", true, &["ev"], &[], &[], "events"),
-    res("", "v1", "Node", "nodes", "node", false, &["no"], &[], &[status("", "v1", "Node")], "nodes"),
-    res(
-        "",
-        "v1",
-        "Pod",
-        "pods",
-        "pod",
-        true,
-        &["po"],
-        &["all"],
-        &[
-            SubresourceDef { name: "binding", group: "", version: "v1", kind: "Binding", verbs: CREATE_ONLY },
-            status("", "v1", "Pod"),
-        ],
-        "pods",
-    ),
-    res("", "v1", "Secret", "secrets", "secret", true, &[], &[], &[], "secrets"),
-    res("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, &["sa"], &[], &[], "serviceaccounts"),
-    res(
-        "",
-        "v1",
-        "Service",
-        "services",
-        "service",
-        true,
-        &["svc"],
-        &["all"],
-        &[status("", "v1", "Service")],
-        "services",
-    ),
+    res("", "v1", "Namespace", "namespaces", "namespace", false, "namespaces")
+        .short(&["ns"])
+        .subs(&[
+            status("", "v1", "Namespace"),
+            SubresourceDef { name: "finalize", group: "", version: "v1", kind: "Namespace", verbs: UPDATE_ONLY },
+        ])
+        .verbs(NO_COLLECTION_DELETE),
+    res("", "v1", "ConfigMap", "configmaps", "configmap", true, "configmaps").short(&["cm"]),
+    res("", "v1", "Endpoints", "endpoints", "endpoints", true, "endpoints").short(&["ep"]),
+    res("", "v1", "Event", "events", "event", true, "events").short(&["ev"]),
+    res("", "v1", "Node", "nodes", "node", false, "nodes").short(&["no"]).subs(&[status("", "v1", "Node")]),
+    res("", "v1", "Pod", "pods", "pod", true, "pods").short(&["po"]).in_all().subs(&[
+        SubresourceDef { name: "binding", group: "", version: "v1", kind: "Binding", verbs: CREATE_ONLY },
+        status("", "v1", "Pod"),
+    ]),
+    res("", "v1", "Secret", "secrets", "secret", true, "secrets"),
+    res("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, "serviceaccounts").short(&["sa"]),
+    res("", "v1", "Service", "services", "service", true, "services")
+        .short(&["svc"])
+        .in_all()
+        .subs(&[status("", "v1", "Service")]),
     // apps/v1
-    res(
-        "apps",
-        "v1",
-        "Deployment",
-        "deployments",
-        "deployment",
-        true,
-        &["deploy"],
-        &["all"],
-        &[SCALE, status("apps", "v1", "Deployment")],
-        "deployments",
-    ),
-    res(
-        "apps",
-        "v1",
-        "ReplicaSet",
-        "replicasets",
-        "replicaset",
-        true,
-        &["rs"],
-        &["all"],
-        &[SCALE, status("apps", "v1", "ReplicaSet")],
-        "replicasets",
-    ),
+    res("apps", "v1", "Deployment", "deployments", "deployment", true, "deployments")
+        .short(&["deploy"])
+        .in_all()
+        .subs(&[SCALE, status("apps", "v1", "Deployment")]),
+    res("apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, "replicasets")
+        .short(&["rs"])
+        .in_all()
+        .subs(&[SCALE, status("apps", "v1", "ReplicaSet")]),
     // batch/v1
-    res("batch", "v1", "Job", "jobs", "job", true, &[], &["all"], &[status("batch", "v1", "Job")], "jobs"),
+    res("batch", "v1", "Job", "jobs", "job", true, "jobs").in_all().subs(&[status("batch", "v1", "Job")]),
     // coordination.k8s.io/v1
-    res("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, &[], &[], &[], "leases"),
+    res("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, "leases"),
     // discovery.k8s.io/v1
-    res("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, &[], &[], &[], "endpointslices"),
+    res("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, "endpointslices"),
     // events.k8s.io/v1: the same storage as core Events
-    res("events.k8s.io", "v1", "Event", "events", "event", true, &["ev"], &[], &[], "events"),
+    res("events.k8s.io", "v1", "Event", "events", "event", true, "events").short(&["ev"]),
     // kubeplex.io/v1alpha1
-    res(
-        "kubeplex.io",
-        "v1alpha1",
-        "LogicalCluster",
-        "logicalclusters",
-        "logicalcluster",
-        false,
-        &["lc"],
-        &[],
-        &[status("kubeplex.io", "v1alpha1", "LogicalCluster")],
-        "logicalclusters",
-    ),
+    res("kubeplex.io", "v1alpha1", "LogicalCluster", "logicalclusters", "logicalcluster", false, "logicalclusters")
+        .short(&["lc"])
+        .subs(&[status("kubeplex.io", "v1alpha1", "LogicalCluster")]),
 ];
 
 /// The served groups in preference order, each with its versions.
@@ -205,7 +172,12 @@ pub fn groups(resources: &[ResourceDef]) -> Vec<(&'static str, Vec<&'static str>
 }
 
 /// Finds the resource served at `group/version` under `plural`.
-pub fn find(resources: &'static [ResourceDef], group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
+pub fn find(
+    resources: &'static [ResourceDef],
+    group: &str,
+    version: &str,
+    plural: &str,
+) -> Option<&'static ResourceDef> {
     resources.iter().find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
@@ -217,7 +189,10 @@ mod tests {
     fn groups_in_order() {
         let groups = groups(BUILTIN);
         let names: Vec<_> = groups.iter().map(|(g, _)| *g).collect();
-        assert_eq!(names, ["", "apps", "batch", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "kubeplex.io"]);
+        assert_eq!(
+            names,
+            ["", "apps", "batch", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "kubeplex.io"]
+        );
     }
 
     #[test]

@@ -20,9 +20,16 @@ pub struct ApiError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    /// `details.name`, `details.group`, `details.kind`.
+    /// `details` (boxed: most errors have none, and results stay small).
+    pub details: Option<Box<StatusDetails>>,
+}
+
+/// The `details` of a `Status`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusDetails {
     pub name: Option<String>,
     pub group: Option<String>,
+    /// The resource for NotFound and AlreadyExists, the kind for Invalid.
     pub kind: Option<String>,
     pub causes: Vec<StatusCause>,
     pub retry_after_seconds: Option<u32>,
@@ -36,23 +43,29 @@ pub fn qualified(resource: &str, group: &str) -> String {
 
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            code,
-            reason,
-            message: message.into(),
-            name: None,
-            group: None,
-            kind: None,
-            causes: Vec::new(),
-            retry_after_seconds: None,
-        }
+        ApiError { code, reason, message: message.into(), details: None }
+    }
+
+    fn details_mut(&mut self) -> &mut StatusDetails {
+        self.details.get_or_insert_with(Default::default)
     }
 
     fn with_details(mut self, resource: &str, group: &str, name: &str) -> Self {
-        self.name = Some(name.to_owned()).filter(|n| !n.is_empty());
-        self.group = Some(group.to_owned()).filter(|g| !g.is_empty());
-        self.kind = Some(resource.to_owned());
+        let details = self.details_mut();
+        details.name = Some(name.to_owned()).filter(|n| !n.is_empty());
+        details.group = Some(group.to_owned()).filter(|g| !g.is_empty());
+        details.kind = Some(resource.to_owned());
         self
+    }
+
+    /// The causes of an Invalid (or other) error.
+    pub fn causes(&self) -> &[StatusCause] {
+        self.details.as_ref().map_or(&[], |d| d.causes.as_slice())
+    }
+
+    /// Seconds a client should wait before retrying, if any.
+    pub fn retry_after_seconds(&self) -> Option<u32> {
+        self.details.as_ref().and_then(|d| d.retry_after_seconds)
     }
 
     /// 404 `deployments.apps "web" not found`.
@@ -98,7 +111,7 @@ impl ApiError {
             ),
         };
         let mut err = Self::new(422, "Invalid", message).with_details(kind, group, name);
-        err.causes = causes;
+        err.details_mut().causes = causes;
         err
     }
 
@@ -109,28 +122,52 @@ impl ApiError {
 
     /// 403 Forbidden with a free text (admission refusals).
     pub fn forbidden(resource: &str, group: &str, name: &str, why: &str) -> Self {
-        let subject = if name.is_empty() { qualified(resource, group) } else { format!("{} \"{name}\"", qualified(resource, group)) };
+        let subject = if name.is_empty() {
+            qualified(resource, group)
+        } else {
+            format!("{} \"{name}\"", qualified(resource, group))
+        };
         Self::new(403, "Forbidden", format!("{subject} is forbidden: {why}")).with_details(resource, group, name)
     }
 
     /// 405 for a verb the resource does not support.
     pub fn method_not_supported(resource: &str, group: &str, verb: &str) -> Self {
-        Self::new(405, "MethodNotAllowed", format!("{verb} is not supported on resources of kind \"{}\"", qualified(resource, group)))
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            format!("{verb} is not supported on resources of kind \"{}\"", qualified(resource, group)),
+        )
     }
 
     /// 406 when no acceptable media type is offered.
     pub fn not_acceptable(accept: &str) -> Self {
-        Self::new(406, "NotAcceptable", format!("only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf (requested {accept})"))
+        Self::new(
+            406,
+            "NotAcceptable",
+            format!(
+                "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf (requested {accept})"
+            ),
+        )
     }
 
     /// 415 for a body media type the endpoint does not take.
     pub fn unsupported_media_type(content_type: &str) -> Self {
-        Self::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type})"))
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type})"
+            ),
+        )
     }
 
     /// 410 Expired for a list continue token that is too old.
     pub fn continue_expired() -> Self {
-        Self::new(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+        Self::new(
+            410,
+            "Expired",
+            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+        )
     }
 
     /// 410 Expired for a watch or exact read at a compacted resourceVersion.
@@ -146,7 +183,7 @@ impl ApiError {
     /// 429 with a `Retry-After`.
     pub fn too_many_requests(retry_after_seconds: u32) -> Self {
         let mut err = Self::new(429, "TooManyRequests", "Too many requests, please try again later.");
-        err.retry_after_seconds = Some(retry_after_seconds);
+        err.details_mut().retry_after_seconds = Some(retry_after_seconds);
         err
     }
 
@@ -163,20 +200,22 @@ impl ApiError {
     /// The `Status` object.
     pub fn to_status(&self) -> Value {
         let mut details = serde_json::Map::new();
-        if let Some(name) = &self.name {
-            details.insert("name".into(), json!(name));
-        }
-        if let Some(group) = &self.group {
-            details.insert("group".into(), json!(group));
-        }
-        if let Some(kind) = &self.kind {
-            details.insert("kind".into(), json!(kind));
-        }
-        if !self.causes.is_empty() {
-            details.insert("causes".into(), json!(self.causes));
-        }
-        if let Some(seconds) = self.retry_after_seconds {
-            details.insert("retryAfterSeconds".into(), json!(seconds));
+        if let Some(d) = &self.details {
+            if let Some(name) = &d.name {
+                details.insert("name".into(), json!(name));
+            }
+            if let Some(group) = &d.group {
+                details.insert("group".into(), json!(group));
+            }
+            if let Some(kind) = &d.kind {
+                details.insert("kind".into(), json!(kind));
+            }
+            if !d.causes.is_empty() {
+                details.insert("causes".into(), json!(d.causes));
+            }
+            if let Some(seconds) = d.retry_after_seconds {
+                details.insert("retryAfterSeconds".into(), json!(seconds));
+            }
         }
         let mut status = json!({
             "kind": "Status",
@@ -214,14 +253,21 @@ pub mod cause {
             serde_json::Value::String(s) => format!("{s:?}"),
             other => other.to_string(),
         };
-        let message =
-            if detail.is_empty() { format!("Invalid value: {shown}") } else { format!("Invalid value: {shown}: {detail}") };
+        let message = if detail.is_empty() {
+            format!("Invalid value: {shown}")
+        } else {
+            format!("Invalid value: {shown}: {detail}")
+        };
         StatusCause { reason: "FieldValueInvalid".into(), message, field: field.into() }
     }
 
     /// `field: Forbidden: detail`.
     pub fn forbidden(field: &str, detail: &str) -> StatusCause {
-        StatusCause { reason: "FieldValueForbidden".into(), message: format!("Forbidden: {detail}"), field: field.into() }
+        StatusCause {
+            reason: "FieldValueForbidden".into(),
+            message: format!("Forbidden: {detail}"),
+            field: field.into(),
+        }
     }
 
     /// `field: Unsupported value: "x": supported values: "a", "b"`.
@@ -243,7 +289,10 @@ mod tests {
     fn upstream_messages() {
         assert_eq!(ApiError::not_found("deployments", "apps", "nope").message, "deployments.apps \"nope\" not found");
         assert_eq!(ApiError::not_found("namespaces", "", "nope").message, "namespaces \"nope\" not found");
-        assert_eq!(ApiError::already_exists("deployments", "apps", "nginx").message, "deployments.apps \"nginx\" already exists");
+        assert_eq!(
+            ApiError::already_exists("deployments", "apps", "nginx").message,
+            "deployments.apps \"nginx\" already exists"
+        );
         assert_eq!(
             ApiError::conflict("deployments", "apps", "web", ApiError::MODIFIED).message,
             "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified; please apply your changes to the latest version and try again"
