@@ -18,6 +18,7 @@ use crate::api::{ApiServer, INITIAL_NAMESPACES};
 use crate::http::{Query, decode_object, json as json_response, read_body};
 use crate::objects::{self, meta, meta_mut, meta_str};
 use crate::path::ROOT_CLUSTER;
+use crate::select::Selection;
 
 /// Tries of a create whose generated name collided.
 const GENERATE_NAME_TRIES: usize = 8;
@@ -143,44 +144,79 @@ pub fn list_revision(query: &Query, current: Revision) -> Result<Option<Revision
     }
 }
 
-/// `GET` a collection: one page of it, from one snapshot.
+/// `GET` a collection: one page of it, from one snapshot, holding up to
+/// `limit` objects the selectors select.
 pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Response, ApiError> {
     if query.flag("sendInitialEvents") {
         return Err(list_options_invalid("sendInitialEvents", "sendInitialEvents is forbidden for list"));
     }
+    let selection = Selection::from_query(t.def, query)?;
     let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
     let current = api.store.current_revision().await.map_err(store_error)?;
     let limit = query.uint("limit")?.map(|l| l as usize).filter(|l| *l > 0);
-    let (revision, start_after) = match query.get("continue").filter(|c| !c.is_empty()) {
+    let continue_token = query.get("continue").filter(|c| !c.is_empty());
+    let (mut revision, mut start_after) = match continue_token {
         Some(token) => {
             let (rv, start) = decode_continue(token, &prefix)?;
             (Some(rv), Some(start))
         }
         None => (list_revision(query, current)?, None),
     };
-    let page = api
-        .store
-        .range(RangeRequest { prefix: prefix.clone(), revision, start_after: start_after.clone(), limit })
-        .await
-        .map_err(|e| match e {
-            StoreError::Compacted { .. } if start_after.is_some() => ApiError::continue_expired(),
-            other => store_error(other),
-        })?;
-    let mut items = Vec::with_capacity(page.kvs.len());
-    for kv in &page.kvs {
-        let mut item = objects::decode(kv)?;
+    let single_scope = t.namespace.is_some() || !t.def.namespaced;
+    let mut items = Vec::new();
+    let mut more: Option<(String, u64)> = None;
+    match selection.exact_name().filter(|_| single_scope && continue_token.is_none()) {
+        // `metadata.name=X` in one namespace is one key: no scan.
+        Some(name) => {
+            let key = objects::key(t.def, &t.cluster, t.namespace.as_deref(), name);
+            let at = revision.unwrap_or(current);
+            if let Some(kv) = api.store.get(&key, Some(at)).await.map_err(store_error)? {
+                let object = objects::decode(&kv)?;
+                if selection.matches(&object) {
+                    items.push(object);
+                }
+            }
+            revision = Some(at);
+        }
+        None => loop {
+            let request = RangeRequest { prefix: prefix.clone(), revision, start_after: start_after.clone(), limit };
+            let page = api.store.range(request).await.map_err(|e| match e {
+                StoreError::Compacted { .. } if continue_token.is_some() => ApiError::continue_expired(),
+                other => store_error(other),
+            })?;
+            revision = Some(page.revision);
+            for kv in &page.kvs {
+                let object = objects::decode(kv)?;
+                if selection.matches(&object) {
+                    items.push(object);
+                }
+            }
+            let Some(last) = page.kvs.last() else { break };
+            if !page.more() {
+                break;
+            }
+            if limit.is_some_and(|l| items.len() >= l) {
+                more = Some((last.key.clone(), page.remaining));
+                break;
+            }
+            // Selectors filtered some out: read on from the same snapshot.
+            start_after = Some(last.key.clone());
+        },
+    }
+    for item in &mut items {
         if let Some(obj) = item.as_object_mut() {
             obj.remove("kind");
             obj.remove("apiVersion");
         }
-        items.push(item);
     }
-    let mut metadata = json!({"resourceVersion": page.revision.to_string()});
-    if page.more()
-        && let Some(last) = page.kvs.last()
-    {
-        metadata["continue"] = json!(encode_continue(page.revision, &last.key));
-        metadata["remainingItemCount"] = json!(page.remaining);
+    let revision = revision.unwrap_or(current);
+    let mut metadata = json!({"resourceVersion": revision.to_string()});
+    if let Some((last_key, remaining)) = more {
+        metadata["continue"] = json!(encode_continue(revision, &last_key));
+        // Upstream counts what remains only when nothing is filtered.
+        if selection.is_everything() {
+            metadata["remainingItemCount"] = json!(remaining);
+        }
     }
     let list = json!({
         "kind": format!("{}List", t.def.kind),

@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod http;
 pub mod objects;
 pub mod path;
+pub mod select;
 pub mod server;
 pub mod transport;
 pub mod watch;

@@ -24,6 +24,7 @@ use crate::api::ApiServer;
 use crate::crud::{Target, store_error};
 use crate::http::Query;
 use crate::objects;
+use crate::select::Selection;
 use crate::watchcache::{CacheWatch, CachedObject, EventType, Scope};
 
 /// A watch with no `timeoutSeconds` ends after this long, as upstream's
@@ -36,12 +37,20 @@ fn line(kind: &str, object: &Value) -> Bytes {
     Bytes::from(bytes)
 }
 
-/// The watch event for a store event.
-fn event_line(event: &Event) -> Result<Bytes, ApiError> {
-    Ok(match event {
-        Event::Put { kv, prev } => line(if prev.is_some() { "MODIFIED" } else { "ADDED" }, &objects::decode(kv)?),
-        Event::Delete { revision, prev, .. } => line("DELETED", &objects::decode_at(&prev.value, *revision)?),
-    })
+/// The watch event for a store event, if the selection shows it.
+fn event_line(event: &Event, selection: &Selection) -> Result<Option<Bytes>, ApiError> {
+    let (kind, object, before) = match event {
+        Event::Put { kv, prev } => {
+            let before = match prev {
+                Some(p) => selection.matches(&objects::decode(p)?),
+                None => false,
+            };
+            let kind = if prev.is_some() { EventType::Modified } else { EventType::Added };
+            (kind, objects::decode(kv)?, before)
+        }
+        Event::Delete { revision, prev, .. } => (EventType::Deleted, objects::decode_at(&prev.value, *revision)?, false),
+    };
+    Ok(transition(kind, selection.matches(&object), before).map(|kind| line(kind.as_str(), &object)))
 }
 
 fn streaming(body: Body) -> Response {
@@ -87,6 +96,7 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
         ),
     };
 
+    let selection = Arc::new(Selection::from_query(t.def, query)?);
     let cache = api.caches.get(t.def.storage, t.def.namespaced).await?;
     let scope = Scope { cluster: t.cluster.clone(), namespace: t.namespace.clone() };
     let mut initial: Vec<Bytes> = Vec::new();
@@ -94,7 +104,9 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
         // Initial state: every current object as ADDED, then what follows.
         None => {
             let (snapshot, watch) = cache.snapshot_and_watch(&scope)?;
-            initial.extend(snapshot.objects.iter().map(|o| cached_line(EventType::Added, o)));
+            initial.extend(
+                snapshot.objects.iter().filter(|o| selected(&selection, o)).map(|o| cached_line(EventType::Added, o)),
+            );
             if send_initial {
                 let bookmark = json!({
                     "kind": t.def.kind,
@@ -112,18 +124,46 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
             Some(watch) => (watch, after),
             // Older than the cache's window (e.g. from before a restart):
             // the store still has it unless it was compacted.
-            None => return store_watch(api, t, after, timeout).await,
+            None => return store_watch(api, t, after, timeout, selection).await,
         },
     };
     let CacheWatch { replay, live } = watch;
     let live = stream::unfold(live, |mut rx| async move { rx.recv().await.map(|event| (event, rx)) });
-    let changes = stream::iter(replay)
-        .chain(live)
-        .filter(move |e| std::future::ready(e.revision > after))
-        .map(|e| cached_line(e.kind, &e.object));
+    let changes = stream::iter(replay).chain(live).filter_map(move |e| {
+        let line = (e.revision > after)
+            .then(|| {
+                let now = selected(&selection, &e.object);
+                let before = e.prev.as_ref().is_some_and(|p| selected(&selection, p));
+                transition(e.kind, now, before).map(|kind| cached_line(kind, &e.object))
+            })
+            .flatten();
+        std::future::ready(line)
+    });
     let body =
         stream::iter(initial).chain(changes).take_until(tokio::time::sleep(timeout)).map(Ok::<Bytes, Infallible>);
     Ok(streaming(Body::from_stream(body)))
+}
+
+/// Whether a cached object is selected (labels are kept parsed; fields need
+/// the object).
+fn selected(selection: &Selection, object: &CachedObject) -> bool {
+    selection.matches_labels(&object.labels)
+        && (!selection.needs_fields() || object.value().is_ok_and(|v| selection.matches_fields(&v)))
+}
+
+/// What a change is to a watcher with selectors: an object entering the
+/// selection is ADDED, one leaving it DELETED (k8s-api.md §4.8).
+fn transition(kind: EventType, now: bool, before: bool) -> Option<EventType> {
+    match (kind, now, before) {
+        (EventType::Deleted, true, _) | (EventType::Deleted, false, true) => Some(EventType::Deleted),
+        (EventType::Deleted, false, false) => None,
+        (EventType::Added, true, _) => Some(EventType::Added),
+        (EventType::Added, false, _) => None,
+        (EventType::Modified, true, true) => Some(EventType::Modified),
+        (EventType::Modified, true, false) => Some(EventType::Added),
+        (EventType::Modified, false, true) => Some(EventType::Deleted),
+        (EventType::Modified, false, false) => None,
+    }
 }
 
 /// A watch line around cached JSON, without re-encoding the object.
@@ -144,6 +184,7 @@ async fn store_watch(
     t: &Target,
     after: Revision,
     timeout: Duration,
+    selection: Arc<Selection>,
 ) -> Result<Response, ApiError> {
     let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
     let events = match api.store.watch(&prefix, after).await {
@@ -154,12 +195,15 @@ async fn store_watch(
         }
         Err(e) => return Err(store_error(e)),
     };
-    let changes = events.map(|event| match event {
-        Ok(event) => event_line(&event).unwrap_or_else(|e| line("ERROR", &e.to_status())),
-        Err(StoreError::Compacted { requested, compacted }) => {
-            line("ERROR", &ApiError::resource_version_too_old(requested, compacted).to_status())
-        }
-        Err(e) => line("ERROR", &store_error(e).to_status()),
+    let changes = events.filter_map(move |event| {
+        let line = match event {
+            Ok(event) => event_line(&event, &selection).unwrap_or_else(|e| Some(line("ERROR", &e.to_status()))),
+            Err(StoreError::Compacted { requested, compacted }) => {
+                Some(line("ERROR", &ApiError::resource_version_too_old(requested, compacted).to_status()))
+            }
+            Err(e) => Some(line("ERROR", &store_error(e).to_status())),
+        };
+        std::future::ready(line)
     });
     let body = changes.take_until(tokio::time::sleep(timeout)).map(Ok::<Bytes, Infallible>);
     Ok(streaming(Body::from_stream(body)))

@@ -156,3 +156,41 @@ impl Drop for Guard {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn selectors_and_paging() {
+    let server = server();
+    let k = Kubectl::v1_32(server.kubeconfig()).unwrap();
+    for (name, tier) in [("a", "web"), ("b", "web"), ("c", "db"), ("d", "cache"), ("e", "web")] {
+        let manifest = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  labels: {{tier: {tier}}}\n");
+        k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&manifest)).unwrap();
+    }
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["get", "cm", "-o", "name"];
+        all.extend_from_slice(args);
+        k.ok(&all).unwrap().lines().map(str::to_owned).collect()
+    };
+    assert_eq!(names(&["-l", "tier=web"]), ["configmap/a", "configmap/b", "configmap/e"]);
+    assert_eq!(names(&["-l", "tier in (db,cache)"]), ["configmap/c", "configmap/d"]);
+    assert_eq!(names(&["-l", "tier!=web,tier"]), ["configmap/c", "configmap/d"]);
+    assert_eq!(names(&["--field-selector", "metadata.name=d"]), ["configmap/d"]);
+    assert_eq!(names(&["--field-selector", "metadata.name!=d", "-l", "tier=web"]), ["configmap/a", "configmap/b", "configmap/e"]);
+    // Pages of two, with a selector filtering some out, from one snapshot.
+    assert_eq!(names(&["--chunk-size=2", "-l", "tier=web"]), ["configmap/a", "configmap/b", "configmap/e"]);
+    assert_eq!(names(&["--chunk-size=2"]).len(), 5);
+    let err = k.fails(&["get", "cm", "-l", "tier in web"]).unwrap();
+    assert!(err.contains("Error from server (BadRequest)"), "{err}");
+    let err = k.fails(&["get", "cm", "--field-selector", "data.x=1"]).unwrap();
+    assert!(err.contains("field label not supported: data.x"), "{err}");
+    let raw = k.ok(&["get", "--raw", "/api/v1/namespaces/default/configmaps?limit=2"]).unwrap();
+    let page: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["metadata"]["remainingItemCount"], 3);
+    let token = page["metadata"]["continue"].as_str().unwrap();
+    // A write between pages does not show on later pages of the same list.
+    k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\n")).unwrap();
+    let raw = k.ok(&["get", "--raw", &format!("/api/v1/namespaces/default/configmaps?limit=10&continue={token}")]).unwrap();
+    let rest: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let names: Vec<_> = rest["items"].as_array().unwrap().iter().map(|i| i["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["c", "d", "e"]);
+}
