@@ -22,7 +22,7 @@ use crate::discovery;
 use crate::http::{Query, Reply, json, json_bytes};
 use crate::path::{self, ROOT_CLUSTER, ResourcePath, Target};
 use crate::watchcache::WatchCaches;
-use crate::{crud, objects, watch};
+use crate::{crud, objects, patch, table, watch};
 
 /// Everything the handlers share: one instance serves every logical cluster.
 #[derive(Debug)]
@@ -145,7 +145,17 @@ async fn resource_request(
         return Err(ApiError::path_not_found());
     }
     let query = Query::parse(request.uri().query());
+    let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let table = match table::table_version(accept) {
+        Some(version) => Some(table::TableOptions {
+            include_object: table::IncludeObject::from_query(query.get("includeObject"))?,
+            version,
+            headers: true,
+        }),
+        None => None,
+    };
     let target = crud::Target {
+        table,
         cluster: cluster.to_owned(),
         def,
         namespace: rp.namespace.map(str::to_owned),
@@ -160,6 +170,7 @@ async fn resource_request(
         (Method::GET, Some(_)) => crud::get(api, &target).await,
         (Method::POST, None) => crud::create(api, &target, &query, &parts.headers, body).await,
         (Method::PUT, Some(_)) => crud::update(api, &target, &query, &parts.headers, body).await,
+        (Method::PATCH, Some(_)) => patch::patch(api, &target, &query, &parts.headers, body).await,
         (Method::DELETE, Some(_)) => crud::delete(api, &target, &query, &parts.headers, body).await,
         (Method::DELETE, None) => crud::delete_collection(api, &target, &query).await,
         (method, _) => Err(ApiError::method_not_supported(def.plural, def.group, method.as_str())),

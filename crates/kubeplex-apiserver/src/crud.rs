@@ -19,6 +19,7 @@ use crate::http::{Query, decode_object, json as json_response, read_body};
 use crate::objects::{self, meta, meta_mut, meta_str};
 use crate::path::ROOT_CLUSTER;
 use crate::select::Selection;
+use crate::table;
 
 /// Tries of a create whose generated name collided.
 const GENERATE_NAME_TRIES: usize = 8;
@@ -28,6 +29,8 @@ const UPDATE_TRIES: usize = 16;
 /// The resource a request addresses, owned.
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// How to answer when the client asked for a `Table` (kubectl get).
+    pub table: Option<table::TableOptions>,
     pub cluster: String,
     pub def: &'static ResourceDef,
     pub namespace: Option<String>,
@@ -40,7 +43,7 @@ impl Target {
         objects::key(self.def, &self.cluster, self.namespace.as_deref(), self.name())
     }
 
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         self.name.as_deref().unwrap_or("")
     }
 
@@ -70,8 +73,9 @@ pub fn store_error(err: StoreError) -> ApiError {
 pub async fn get(api: &Arc<ApiServer>, t: &Target) -> Result<Response, ApiError> {
     let kv = api.store.get(&t.key(), None).await.map_err(store_error)?.ok_or_else(|| t.not_found())?;
     let object = objects::decode(&kv)?;
-    let body = match t.subresource.as_deref() {
-        Some("scale") => scale_of(t.def, &object),
+    let body = match (t.subresource.as_deref(), &t.table) {
+        (Some("scale"), _) => scale_of(&object),
+        (None, Some(opts)) => table::single(t.def, &object, opts, jiff::Timestamp::now()),
         _ => object,
     };
     Ok(json_response(StatusCode::OK, &body))
@@ -218,6 +222,12 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
             metadata["remainingItemCount"] = json!(remaining);
         }
     }
+    if let Some(opts) = &t.table {
+        return Ok(json_response(
+            StatusCode::OK,
+            &table::render(t.def, &items, opts, &metadata, jiff::Timestamp::now()),
+        ));
+    }
     let list = json!({
         "kind": format!("{}List", t.def.kind),
         "apiVersion": t.def.api_version(),
@@ -268,7 +278,7 @@ fn default_new(def: &ResourceDef, object: &mut Value, name: &str) {
     }
 }
 
-fn dry_run(query: &Query) -> Result<bool, ApiError> {
+pub fn dry_run(query: &Query) -> Result<bool, ApiError> {
     match query.get("dryRun") {
         None | Some("") => Ok(false),
         Some("All") => Ok(true),
@@ -348,7 +358,7 @@ pub async fn bootstrap_cluster(api: &ApiServer, cluster: &str) -> Result<(), Api
 }
 
 /// The `Scale` of a resource with a scale subresource.
-fn scale_of(def: &ResourceDef, object: &Value) -> Value {
+pub fn scale_of(object: &Value) -> Value {
     let m = meta(object);
     let selector = object["status"]["selector"].as_str().map(str::to_owned).unwrap_or_else(|| {
         object["spec"]["selector"]["matchLabels"]
@@ -362,7 +372,6 @@ fn scale_of(def: &ResourceDef, object: &Value) -> Value {
             })
             .unwrap_or_default()
     });
-    let _ = def;
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -380,7 +389,7 @@ fn scale_of(def: &ResourceDef, object: &Value) -> Value {
 
 /// Builds the replacement of `old` from the body of a `PUT` to the object
 /// or one of its subresources.
-fn replacement(t: &Target, old: &Value, body: &Value) -> Result<Value, ApiError> {
+pub fn replacement(t: &Target, old: &Value, body: &Value) -> Result<Value, ApiError> {
     let mut new = match t.subresource.as_deref() {
         None => {
             let mut new = body.clone();
@@ -474,7 +483,7 @@ pub async fn update(
     let precondition = body_precondition(&body)?;
     let dry_run = dry_run(query)?;
     let (object, status) = write_object(api, t, precondition, dry_run, |old| replacement(t, old, &body)).await?;
-    let reply = if t.subresource.as_deref() == Some("scale") { scale_of(t.def, &object) } else { object };
+    let reply = if t.subresource.as_deref() == Some("scale") { scale_of(&object) } else { object };
     Ok(json_response(status, &reply))
 }
 

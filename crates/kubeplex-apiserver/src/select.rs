@@ -101,7 +101,9 @@ impl Selection {
     /// 400 with upstream's message.
     pub fn from_query(def: &ResourceDef, query: &Query) -> Result<Self, ApiError> {
         let labels = match query.get("labelSelector") {
-            Some(s) if !s.trim().is_empty() => LabelSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?,
+            Some(s) if !s.trim().is_empty() => {
+                LabelSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?
+            }
             _ => LabelSelector::everything(),
         };
         let fields = match query.get("fieldSelector") {
@@ -166,7 +168,11 @@ mod tests {
     fn labels_and_fields() {
         let pods = find(BUILTIN, "", "v1", "pods").unwrap();
         let pod = json!({"metadata": {"name": "p", "labels": {"app": "web"}}, "spec": {"nodeName": "n1", "hostNetwork": false}, "status": {"phase": "Running"}});
-        let s = Selection::from_query(pods, &query("labelSelector=app%3Dweb&fieldSelector=spec.nodeName%3Dn1,status.phase!%3DFailed")).unwrap();
+        let s = Selection::from_query(
+            pods,
+            &query("labelSelector=app%3Dweb&fieldSelector=spec.nodeName%3Dn1,status.phase!%3DFailed"),
+        )
+        .unwrap();
         assert!(s.matches(&pod));
         let s = Selection::from_query(pods, &query("fieldSelector=spec.hostNetwork%3Dfalse")).unwrap();
         assert!(s.matches(&pod));
@@ -183,7 +189,10 @@ mod tests {
         assert_eq!(err.message, "field label not supported: foo.bar");
         let deploys = find(BUILTIN, "apps", "v1", "deployments").unwrap();
         let err = Selection::from_query(deploys, &query("fieldSelector=spec.replicas%3D1")).unwrap_err();
-        assert_eq!(err.message, "\"spec.replicas\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"");
+        assert_eq!(
+            err.message,
+            "\"spec.replicas\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+        );
         assert_eq!(Selection::from_query(deploys, &query("labelSelector=a+in+b")).unwrap_err().code, 400);
     }
 

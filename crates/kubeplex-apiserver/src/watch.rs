@@ -9,6 +9,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -16,6 +17,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures::{StreamExt, stream};
 use http::{HeaderValue, StatusCode, header};
+use kubeplex_core::resource::ResourceDef;
 use kubeplex_core::status::{ApiError, cause};
 use kubeplex_store::{Event, Revision, StoreError};
 use serde_json::{Value, json};
@@ -25,6 +27,7 @@ use crate::crud::{Target, store_error};
 use crate::http::Query;
 use crate::objects;
 use crate::select::Selection;
+use crate::table::{self, TableOptions};
 use crate::watchcache::{CacheWatch, CachedObject, EventType, Scope};
 
 /// A watch with no `timeoutSeconds` ends after this long, as upstream's
@@ -38,7 +41,7 @@ fn line(kind: &str, object: &Value) -> Bytes {
 }
 
 /// The watch event for a store event, if the selection shows it.
-fn event_line(event: &Event, selection: &Selection) -> Result<Option<Bytes>, ApiError> {
+fn event_line(event: &Event, selection: &Selection, encoder: &Encoder) -> Result<Option<Bytes>, ApiError> {
     let (kind, object, before) = match event {
         Event::Put { kv, prev } => {
             let before = match prev {
@@ -48,9 +51,11 @@ fn event_line(event: &Event, selection: &Selection) -> Result<Option<Bytes>, Api
             let kind = if prev.is_some() { EventType::Modified } else { EventType::Added };
             (kind, objects::decode(kv)?, before)
         }
-        Event::Delete { revision, prev, .. } => (EventType::Deleted, objects::decode_at(&prev.value, *revision)?, false),
+        Event::Delete { revision, prev, .. } => {
+            (EventType::Deleted, objects::decode_at(&prev.value, *revision)?, false)
+        }
     };
-    Ok(transition(kind, selection.matches(&object), before).map(|kind| line(kind.as_str(), &object)))
+    Ok(transition(kind, selection.matches(&object), before).map(|kind| encoder.value(kind.as_str(), &object)))
 }
 
 fn streaming(body: Body) -> Response {
@@ -97,6 +102,7 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
     };
 
     let selection = Arc::new(Selection::from_query(t.def, query)?);
+    let encoder = Arc::new(Encoder { def: t.def, table: t.table, first: AtomicBool::new(true) });
     let cache = api.caches.get(t.def.storage, t.def.namespaced).await?;
     let scope = Scope { cluster: t.cluster.clone(), namespace: t.namespace.clone() };
     let mut initial: Vec<Bytes> = Vec::new();
@@ -105,7 +111,11 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
         None => {
             let (snapshot, watch) = cache.snapshot_and_watch(&scope)?;
             initial.extend(
-                snapshot.objects.iter().filter(|o| selected(&selection, o)).map(|o| cached_line(EventType::Added, o)),
+                snapshot
+                    .objects
+                    .iter()
+                    .filter(|o| selected(&selection, o))
+                    .map(|o| encoder.cached(EventType::Added, o)),
             );
             if send_initial {
                 let bookmark = json!({
@@ -116,7 +126,7 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
                         "annotations": {"k8s.io/initial-events-end": "true"},
                     },
                 });
-                initial.push(line("BOOKMARK", &bookmark));
+                initial.push(encoder.value("BOOKMARK", &bookmark));
             }
             (watch, snapshot.revision)
         }
@@ -124,17 +134,18 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
             Some(watch) => (watch, after),
             // Older than the cache's window (e.g. from before a restart):
             // the store still has it unless it was compacted.
-            None => return store_watch(api, t, after, timeout, selection).await,
+            None => return store_watch(api, t, after, timeout, selection, encoder).await,
         },
     };
     let CacheWatch { replay, live } = watch;
     let live = stream::unfold(live, |mut rx| async move { rx.recv().await.map(|event| (event, rx)) });
+    let live_encoder = Arc::clone(&encoder);
     let changes = stream::iter(replay).chain(live).filter_map(move |e| {
         let line = (e.revision > after)
             .then(|| {
                 let now = selected(&selection, &e.object);
                 let before = e.prev.as_ref().is_some_and(|p| selected(&selection, p));
-                transition(e.kind, now, before).map(|kind| cached_line(kind, &e.object))
+                transition(e.kind, now, before).map(|kind| live_encoder.cached(kind, &e.object))
             })
             .flatten();
         std::future::ready(line)
@@ -166,6 +177,38 @@ fn transition(kind: EventType, now: bool, before: bool) -> Option<EventType> {
     }
 }
 
+/// Encodes watch events: JSON objects as stored, or one-row Tables for
+/// `kubectl get -w` (column definitions on the first event only).
+struct Encoder {
+    def: &'static ResourceDef,
+    table: Option<TableOptions>,
+    first: AtomicBool,
+}
+
+impl Encoder {
+    fn cached(&self, kind: EventType, object: &CachedObject) -> Bytes {
+        match &self.table {
+            None => cached_line(kind, object),
+            Some(_) => match object.value() {
+                Ok(value) => self.value(kind.as_str(), &value),
+                Err(e) => line("ERROR", &e.to_status()),
+            },
+        }
+    }
+
+    fn value(&self, kind: &str, object: &Value) -> Bytes {
+        match &self.table {
+            None => line(kind, object),
+            Some(opts) => {
+                let headers = self.first.swap(false, Ordering::Relaxed);
+                let row =
+                    table::watch_event_table(self.def, object, opts.include_object, headers, jiff::Timestamp::now());
+                line(kind, &row)
+            }
+        }
+    }
+}
+
 /// A watch line around cached JSON, without re-encoding the object.
 fn cached_line(kind: EventType, object: &CachedObject) -> Bytes {
     let mut out = Vec::with_capacity(object.json.len() + 32);
@@ -185,6 +228,7 @@ async fn store_watch(
     after: Revision,
     timeout: Duration,
     selection: Arc<Selection>,
+    encoder: Arc<Encoder>,
 ) -> Result<Response, ApiError> {
     let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
     let events = match api.store.watch(&prefix, after).await {
@@ -197,7 +241,9 @@ async fn store_watch(
     };
     let changes = events.filter_map(move |event| {
         let line = match event {
-            Ok(event) => event_line(&event, &selection).unwrap_or_else(|e| Some(line("ERROR", &e.to_status()))),
+            Ok(event) => {
+                event_line(&event, &selection, &encoder).unwrap_or_else(|e| Some(line("ERROR", &e.to_status())))
+            }
             Err(StoreError::Compacted { requested, compacted }) => {
                 Some(line("ERROR", &ApiError::resource_version_too_old(requested, compacted).to_status()))
             }

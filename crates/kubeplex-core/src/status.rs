@@ -161,6 +161,20 @@ impl ApiError {
         )
     }
 
+    /// 415 naming the media types an endpoint takes (PATCH).
+    pub fn unsupported_media_type_list(accepted: &str) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!("the body of the request was in an unknown format - accepted media types include: {accepted}"),
+        )
+    }
+
+    /// 422 with a bare message (a patch that cannot be applied).
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(422, "Invalid", message)
+    }
+
     /// 410 Expired for a list continue token that is too old.
     pub fn continue_expired() -> Self {
         Self::new(
@@ -190,6 +204,12 @@ impl ApiError {
     /// 500 for a fault of the server itself (the store, an encoding bug).
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
+    }
+
+    /// An error upstream reports with an empty reason and the bare text
+    /// (kubectl prints `Error from server: <text>`).
+    pub fn unknown(code: u16, message: impl Into<String>) -> Self {
+        Self::new(code, "", message)
     }
 
     /// 504 for a request that timed out in the server.
@@ -223,9 +243,11 @@ impl ApiError {
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
             "code": self.code,
         });
+        if !self.reason.is_empty() {
+            status["reason"] = json!(self.reason);
+        }
         if !details.is_empty() {
             status["details"] = Value::Object(details);
         }

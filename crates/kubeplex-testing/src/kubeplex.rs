@@ -145,9 +145,9 @@ impl Kubectl {
     }
 
     fn from_env(var: &str, version: &'static str, kubeconfig: PathBuf) -> anyhow::Result<Self> {
-        let bin = std::env::var_os(var)
-            .map(PathBuf::from)
-            .with_context(|| format!("${var} is not set: run the tests with scripts/test, which installs kubectl {version}"))?;
+        let bin = std::env::var_os(var).map(PathBuf::from).with_context(|| {
+            format!("${var} is not set: run the tests with scripts/test, which installs kubectl {version}")
+        })?;
         Self::new(bin, version, kubeconfig)
     }
 
@@ -204,7 +204,11 @@ impl Kubectl {
     pub fn fails_with_input(&self, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
         let out = self.run(args, stdin)?;
         if out.status.success() {
-            bail!("kubectl {} {args:?} should have failed but printed:\n{}", self.version, String::from_utf8_lossy(&out.stdout));
+            bail!(
+                "kubectl {} {args:?} should have failed but printed:\n{}",
+                self.version,
+                String::from_utf8_lossy(&out.stdout)
+            );
         }
         Ok(String::from_utf8(out.stderr)?)
     }

@@ -8,7 +8,9 @@ fn server() -> KubeplexServer {
 }
 
 fn configmap(name: &str, value: &str) -> String {
-    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  labels: {{app: {name}}}\ndata:\n  a: \"{value}\"\n")
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  labels: {{app: {name}}}\ndata:\n  a: \"{value}\"\n"
+    )
 }
 
 #[test]
@@ -24,7 +26,12 @@ fn discovery_and_version_for_every_kubectl() {
         let all = k.ok(&["api-resources", "--categories=all", "-o", "name"]).unwrap();
         let mut names: Vec<&str> = all.lines().collect();
         names.sort();
-        assert_eq!(names, ["deployments.apps", "jobs.batch", "pods", "replicasets.apps", "services"], "kubectl {}", k.version);
+        assert_eq!(
+            names,
+            ["deployments.apps", "jobs.batch", "pods", "replicasets.apps", "services"],
+            "kubectl {}",
+            k.version
+        );
         let raw = k.ok(&["get", "--raw", "/api"]).unwrap();
         assert!(raw.contains("\"APIVersions\""), "{raw}");
         let raw = k.ok(&["get", "--raw", "/apis/apps/v1"]).unwrap();
@@ -41,9 +48,17 @@ fn configmap_lifecycle_with_upstream_errors() {
         let created = k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&manifest)).unwrap();
         assert_eq!(created.trim(), format!("configmap/{name} created"));
         let err = k.fails_with_input(&["create", "-f", "-", "--validate=false"], Some(&manifest)).unwrap();
-        assert!(err.contains(&format!("Error from server (AlreadyExists): error when creating \"STDIN\": configmaps \"{name}\" already exists")), "{err}");
+        assert!(
+            err.contains(&format!(
+                "Error from server (AlreadyExists): error when creating \"STDIN\": configmaps \"{name}\" already exists"
+            )),
+            "{err}"
+        );
         assert_eq!(k.ok(&["get", "cm", &name, "-o", "jsonpath={.data.a}"]).unwrap(), "1");
-        assert_eq!(k.ok(&["get", "cm", "-l", &format!("app={name}"), "-o", "name"]).unwrap().trim(), format!("configmap/{name}"));
+        assert_eq!(
+            k.ok(&["get", "cm", "-l", &format!("app={name}"), "-o", "name"]).unwrap().trim(),
+            format!("configmap/{name}")
+        );
         let json = k.ok(&["get", "cm", &name, "-o", "json"]).unwrap();
         let object: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(object["metadata"]["namespace"], "default");
@@ -51,7 +66,8 @@ fn configmap_lifecycle_with_upstream_errors() {
         assert!(object["metadata"]["resourceVersion"].as_str().is_some_and(|rv| rv.parse::<u64>().is_ok()));
         let err = k.fails(&["get", "cm", "nope"]).unwrap();
         assert!(err.contains("Error from server (NotFound): configmaps \"nope\" not found"), "{err}");
-        let err = k.fails_with_input(&["create", "-f", "-", "--validate=false", "-n", "missing"], Some(&manifest)).unwrap();
+        let err =
+            k.fails_with_input(&["create", "-f", "-", "--validate=false", "-n", "missing"], Some(&manifest)).unwrap();
         assert!(err.contains("namespaces \"missing\" not found"), "{err}");
         // kubectl 1.36 and later add " from default namespace".
         let deleted = k.ok(&["delete", "cm", &name]).unwrap();
@@ -89,7 +105,8 @@ fn logical_clusters_are_isolated() {
             namespaces.lines().collect::<Vec<_>>(),
             ["namespace/default", "namespace/kube-node-lease", "namespace/kube-public", "namespace/kube-system"]
         );
-        k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&configmap("shared-name", k.version))).unwrap();
+        k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&configmap("shared-name", k.version)))
+            .unwrap();
     }
     assert_eq!(a.ok(&["get", "cm", "shared-name", "-o", "jsonpath={.data.a}"]).unwrap(), "1.32");
     assert_eq!(b.ok(&["get", "cm", "shared-name", "-o", "jsonpath={.data.a}"]).unwrap(), "1.37");
@@ -109,7 +126,8 @@ fn objects_and_resource_versions_survive_a_restart() {
     server.restart().unwrap();
     assert_eq!(k.ok(&["get", "cm", "durable", "-o", "jsonpath={.metadata.resourceVersion}"]).unwrap(), rv);
     k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&configmap("after", "2"))).unwrap();
-    let after: u64 = k.ok(&["get", "cm", "after", "-o", "jsonpath={.metadata.resourceVersion}"]).unwrap().parse().unwrap();
+    let after: u64 =
+        k.ok(&["get", "cm", "after", "-o", "jsonpath={.metadata.resourceVersion}"]).unwrap().parse().unwrap();
     assert!(after > rv.parse().unwrap());
 }
 
@@ -162,7 +180,8 @@ fn selectors_and_paging() {
     let server = server();
     let k = Kubectl::v1_32(server.kubeconfig()).unwrap();
     for (name, tier) in [("a", "web"), ("b", "web"), ("c", "db"), ("d", "cache"), ("e", "web")] {
-        let manifest = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  labels: {{tier: {tier}}}\n");
+        let manifest =
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  labels: {{tier: {tier}}}\n");
         k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&manifest)).unwrap();
     }
     let names = |args: &[&str]| -> Vec<String> {
@@ -174,7 +193,10 @@ fn selectors_and_paging() {
     assert_eq!(names(&["-l", "tier in (db,cache)"]), ["configmap/c", "configmap/d"]);
     assert_eq!(names(&["-l", "tier!=web,tier"]), ["configmap/c", "configmap/d"]);
     assert_eq!(names(&["--field-selector", "metadata.name=d"]), ["configmap/d"]);
-    assert_eq!(names(&["--field-selector", "metadata.name!=d", "-l", "tier=web"]), ["configmap/a", "configmap/b", "configmap/e"]);
+    assert_eq!(
+        names(&["--field-selector", "metadata.name!=d", "-l", "tier=web"]),
+        ["configmap/a", "configmap/b", "configmap/e"]
+    );
     // Pages of two, with a selector filtering some out, from one snapshot.
     assert_eq!(names(&["--chunk-size=2", "-l", "tier=web"]), ["configmap/a", "configmap/b", "configmap/e"]);
     assert_eq!(names(&["--chunk-size=2"]).len(), 5);
@@ -188,9 +210,143 @@ fn selectors_and_paging() {
     assert_eq!(page["metadata"]["remainingItemCount"], 3);
     let token = page["metadata"]["continue"].as_str().unwrap();
     // A write between pages does not show on later pages of the same list.
-    k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\n")).unwrap();
-    let raw = k.ok(&["get", "--raw", &format!("/api/v1/namespaces/default/configmaps?limit=10&continue={token}")]).unwrap();
+    k.ok_with_input(
+        &["create", "-f", "-", "--validate=false"],
+        Some("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\n"),
+    )
+    .unwrap();
+    let raw =
+        k.ok(&["get", "--raw", &format!("/api/v1/namespaces/default/configmaps?limit=10&continue={token}")]).unwrap();
     let rest: serde_json::Value = serde_json::from_str(&raw).unwrap();
-    let names: Vec<_> = rest["items"].as_array().unwrap().iter().map(|i| i["metadata"]["name"].as_str().unwrap()).collect();
+    let names: Vec<_> =
+        rest["items"].as_array().unwrap().iter().map(|i| i["metadata"]["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["c", "d", "e"]);
+}
+
+const DEPLOYMENT: &str = r#"{"apiVersion": "apps/v1", "kind": "Deployment",
+ "metadata": {"name": "web", "labels": {"app": "web"}},
+ "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+  "template": {"metadata": {"labels": {"app": "web"}},
+   "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}, {"name": "sidecar", "image": "envoy:1"}]}}}}"#;
+
+#[test]
+fn patches_as_kubectl_sends_them() {
+    let server = server();
+    for k in Kubectl::all(&server.kubeconfig()).unwrap() {
+        let ns = format!("p{}", k.version.replace('.', ""));
+        k.ok_with_input(
+            &["create", "-f", "-", "--validate=false"],
+            Some(&format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n")),
+        )
+        .unwrap();
+        let n = ["-n", ns.as_str()];
+        let run = |args: &[&str]| k.ok(&[args, &n[..]].concat()).unwrap();
+        k.ok_with_input(&["create", "-f", "-", "--validate=false", "-n", &ns], Some(DEPLOYMENT)).unwrap();
+        let get = |path: &str| run(&["get", "deploy", "web", "-o", &format!("jsonpath={path}")]);
+        let generation: i64 = get("{.metadata.generation}").parse().unwrap();
+
+        run(&["label", "deploy", "web", "tier=front"]);
+        assert_eq!(get("{.metadata.labels.tier}"), "front");
+        run(&["label", "deploy", "web", "tier-"]);
+        assert_eq!(get("{.metadata.labels.tier}"), "");
+        run(&["annotate", "deploy", "web", "note=hello"]);
+        assert_eq!(get("{.metadata.annotations.note}"), "hello");
+
+        run(&["set", "image", "deploy/web", "web=nginx:1.27"]);
+        assert_eq!(get("{.spec.template.spec.containers[*].image}"), "nginx:1.27 envoy:1");
+        assert_eq!(get("{.metadata.generation}"), (generation + 1).to_string());
+
+        run(&["scale", "deploy", "web", "--replicas=3"]);
+        assert_eq!(get("{.spec.replicas}"), "3");
+
+        run(&["patch", "deploy", "web", "--type=merge", "-p", r#"{"metadata":{"labels":{"merged":"yes"}}}"#]);
+        assert_eq!(get("{.metadata.labels.merged}"), "yes");
+        run(&[
+            "patch",
+            "deploy",
+            "web",
+            "--type=json",
+            "-p",
+            r#"[{"op":"replace","path":"/spec/replicas","value":2}]"#,
+        ]);
+        assert_eq!(get("{.spec.replicas}"), "2");
+        run(&[
+            "patch",
+            "deploy",
+            "web",
+            "--type=strategic",
+            "-p",
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"envoy:2"}]}}}}"#,
+        ]);
+        assert_eq!(get("{.spec.template.spec.containers[*].image}"), "nginx:1.27 envoy:2");
+        let err = k
+            .fails(&[
+                "patch",
+                "deploy",
+                "web",
+                "-n",
+                &ns,
+                "--type=json",
+                "-p",
+                r#"[{"op":"test","path":"/spec/replicas","value":9}]"#,
+            ])
+            .unwrap();
+        assert!(err.contains("the server rejected our request due to an error in our request"), "{err}");
+
+        run(&["rollout", "restart", "deploy/web"]);
+        assert!(!get("{.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}").is_empty());
+
+        // `edit` with an editor that changes the replicas.
+        let editor = server.data_dir().join(format!("editor-{ns}.sh"));
+        std::fs::write(&editor, "#!/bin/sh\nsed -i 's/replicas: 2/replicas: 5/' \"$1\"\n").unwrap();
+        std::process::Command::new("chmod").arg("+x").arg(&editor).status().unwrap();
+        let out = std::process::Command::new(if k.version == "1.32" {
+            "kubectl".into()
+        } else {
+            std::env::var(format!("KUBECTL_{}", k.version.replace('.', "_"))).unwrap()
+        })
+        .arg("--kubeconfig")
+        .arg(server.kubeconfig())
+        .args(["edit", "deploy", "web", "-n", &ns, "--validate=false"])
+        .env("EDITOR", &editor)
+        .output()
+        .unwrap();
+        assert!(out.status.success(), "kubectl {} edit: {}", k.version, String::from_utf8_lossy(&out.stderr));
+        assert_eq!(get("{.spec.replicas}"), "5");
+    }
+}
+
+#[test]
+fn get_prints_upstream_table_columns() {
+    let server = server();
+    for k in Kubectl::all(&server.kubeconfig()).unwrap() {
+        let ns = format!("t{}", k.version.replace('.', ""));
+        k.ok_with_input(
+            &["create", "-f", "-", "--validate=false"],
+            Some(&format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n")),
+        )
+        .unwrap();
+        k.ok_with_input(&["create", "-f", "-", "--validate=false", "-n", &ns], Some(DEPLOYMENT)).unwrap();
+        let out = k.ok(&["get", "deploy", "-n", &ns]).unwrap();
+        let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
+        assert_eq!(header, ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], "kubectl {}:\n{out}", k.version);
+        assert!(out.lines().nth(1).unwrap().starts_with("web "), "{out}");
+        let wide = k.ok(&["get", "deploy", "-n", &ns, "-o", "wide"]).unwrap();
+        assert!(wide.lines().next().unwrap().contains("CONTAINERS"), "{wide}");
+        assert!(wide.contains("nginx:1.25,envoy:1"), "{wide}");
+        assert!(wide.contains("app=web"), "{wide}");
+        let namespaces = k.ok(&["get", "ns", ns.as_str()]).unwrap();
+        assert!(namespaces.lines().next().unwrap().contains("STATUS"), "{namespaces}");
+        assert!(namespaces.contains("Active"), "{namespaces}");
+        let all = k.ok(&["get", "deploy", "-A", "--show-labels"]).unwrap();
+        assert!(all.lines().next().unwrap().starts_with("NAMESPACE"), "{all}");
+        assert!(all.contains("app=web"), "{all}");
+        k.ok_with_input(&["create", "-f", "-", "--validate=false", "-n", &ns], Some(&configmap("labelled", "1")))
+            .unwrap();
+        let cms = k.ok(&["get", "cm", "labelled", "-n", &ns, "-L", "app"]).unwrap();
+        let header: Vec<&str> = cms.lines().next().unwrap().split_whitespace().collect();
+        assert_eq!(header, ["NAME", "DATA", "AGE", "APP"], "{cms}");
+        let row: Vec<&str> = cms.lines().nth(1).unwrap().split_whitespace().collect();
+        assert_eq!((row[0], row[1], row[3]), ("labelled", "1", "labelled"), "{cms}");
+    }
 }

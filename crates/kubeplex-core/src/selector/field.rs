@@ -500,6 +500,22 @@ mod tests {
         assert!(matches!(two.convert_labels(&POD), Err(SelectorError::UnknownField(_))));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_errs(text in "[a-z=!,\\\\ ]{0,24}|\\PC{0,16}") {
+            if let Ok(s) = FieldSelector::parse(&text) {
+                // Printing normalizes `==` to `=`, which can reorder terms: compare as sets.
+                let again = FieldSelector::parse(&s.to_string()).unwrap();
+                let terms = |x: &FieldSelector| {
+                    let mut t: Vec<String> = x.requirements().iter().map(ToString::to_string).collect();
+                    t.sort();
+                    t
+                };
+                proptest::prop_assert_eq!(terms(&again), terms(&s));
+            }
+        }
+    }
+
     #[test]
     fn transform_drops_emptied_terms() {
         let s = FieldSelector::parse("a=1,b=2").unwrap();

@@ -568,6 +568,17 @@ mod tests {
         assert!(LabelSelector::parse("notin=in").unwrap().matches(&labels(&[("notin", "in")])));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_errs(text in "[a-z!=<>(), \t\u{0}in]{0,24}|\\PC{0,16}") {
+            if let Ok(s) = LabelSelector::parse(&text) {
+                // What parses prints as something that parses to the same selector.
+                let again = LabelSelector::parse(&s.to_string()).unwrap();
+                proptest::prop_assert_eq!(again.to_string(), s.to_string());
+            }
+        }
+    }
+
     #[test]
     fn non_ascii_and_nul_bytes() {
         assert!(err("é=1").starts_with("unable to parse requirement: <nil>: Invalid value: \"é\": name part"));

@@ -1,0 +1,175 @@
+//! `PATCH`: JSON patch, merge patch and strategic merge patch applied to the
+//! stored object (or its `scale`/`status` view), then written like an
+//! update. Strategic merge takes its per-field metadata from the API facts
+//! table; kinds it does not know (custom resources) get 415, as upstream.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use http::HeaderMap;
+use kubeplex_api_facts::{ApiFacts, SpecialType, TypeRef};
+use kubeplex_core::status::ApiError;
+use kubeplex_patch::{FieldMeta, FieldType, PatchError, PatchSchema};
+use serde_json::Value;
+
+use crate::api::ApiServer;
+use crate::crud::{self, Target};
+use crate::http::{Query, content_type, json as json_response, read_body};
+use crate::objects::meta_str;
+
+/// The media types a PATCH may carry.
+const PATCH_TYPES: &str = "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
+
+/// The patch formats served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PatchKind {
+    Json,
+    Merge,
+    Strategic,
+}
+
+/// Patch metadata from the API facts table, by OpenAPI definition name.
+struct FactsSchema(&'static ApiFacts);
+
+impl PatchSchema for FactsSchema {
+    fn lookup(&self, type_id: &str, field: &str) -> Option<FieldMeta> {
+        let facts = self.0.type_by_name(type_id)?.field(field)?;
+        let strategy = facts.patch_strategy.as_ref().map(|s| s.to_string()).unwrap_or_default();
+        let merge_key = facts.patch_merge_key.as_deref().unwrap_or("");
+        FieldMeta::with_tags(field_type(&facts.ty), &strategy, merge_key).ok()
+    }
+}
+
+fn field_type(ty: &TypeRef) -> FieldType {
+    match ty.resolved() {
+        TypeRef::Named(name) => FieldType::structure(name.clone()),
+        TypeRef::Special { kind: SpecialType::RawExtension | SpecialType::FieldsV1 | SpecialType::Json, name } => {
+            FieldType::structure(name.clone())
+        }
+        TypeRef::List(item) => FieldType::list(field_type(item)),
+        TypeRef::Pointer(inner) => field_type(inner),
+        TypeRef::Map { .. } => FieldType::Map,
+        _ => FieldType::Scalar,
+    }
+}
+
+fn patch_error(err: PatchError) -> ApiError {
+    let status = err.status();
+    match status.code {
+        415 => ApiError::unsupported_media_type_list(PATCH_TYPES),
+        400 => ApiError::bad_request(status.message),
+        413 => {
+            let mut e = ApiError::too_large(0);
+            e.message = status.message;
+            e
+        }
+        422 => ApiError::unprocessable(status.message),
+        code => ApiError::unknown(code, status.message),
+    }
+}
+
+/// Applies `patch` of `kind` to `document` of type `type_name`.
+fn apply(kind: PatchKind, type_name: Option<&str>, document: &Value, patch: &Value) -> Result<Value, ApiError> {
+    match kind {
+        PatchKind::Json => kubeplex_patch::apply_json_patch(document, patch).map_err(patch_error),
+        PatchKind::Merge => kubeplex_patch::apply_merge_patch(document, patch).map_err(patch_error),
+        PatchKind::Strategic => {
+            let schema = FactsSchema(kubeplex_api_facts::facts());
+            let mut out = kubeplex_patch::apply_strategic_merge_patch(document, patch, &schema, type_name)
+                .map_err(patch_error)?;
+            // Typed decoding upstream reads `null` members as absent.
+            drop_nulls(&mut out);
+            Ok(out)
+        }
+    }
+}
+
+/// Removes `null` members of objects, at any depth.
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+/// `PATCH` an object or its `status`/`scale` subresource.
+pub async fn patch(
+    api: &Arc<ApiServer>,
+    t: &Target,
+    query: &Query,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let kind = match content_type(headers).as_str() {
+        "application/json-patch+json" => PatchKind::Json,
+        "application/merge-patch+json" => PatchKind::Merge,
+        "application/strategic-merge-patch+json" => PatchKind::Strategic,
+        _ => return Err(ApiError::unsupported_media_type_list(PATCH_TYPES)),
+    };
+    let bytes = read_body(body).await?;
+    let patch: Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    let scale = t.subresource.as_deref() == Some("scale");
+    let type_name = if scale {
+        Some("io.k8s.api.autoscaling.v1.Scale".to_owned())
+    } else {
+        kubeplex_api_facts::facts().kind(t.def.group, t.def.version, t.def.kind).map(|ty| ty.name.clone())
+    };
+    let dry_run = crud::dry_run(query)?;
+    let (object, status) = crud::write_object(api, t, None, dry_run, |old| {
+        let base = if scale { crud::scale_of(old) } else { old.clone() };
+        let patched = apply(kind, type_name.as_deref(), &base, &patch)?;
+        // A resourceVersion in the patch is a precondition.
+        if let Some(rv) = meta_str(&patched, "resourceVersion").filter(|rv| !rv.is_empty())
+            && Some(rv) != meta_str(&base, "resourceVersion")
+        {
+            return Err(ApiError::conflict(t.def.plural, t.def.group, t.name(), ApiError::MODIFIED));
+        }
+        if !scale && meta_str(&patched, "name") != meta_str(old, "name") {
+            return Err(ApiError::bad_request("metadata.name cannot be changed by a patch"));
+        }
+        crud::replacement(t, old, &patched)
+    })
+    .await?;
+    let reply = if scale { crud::scale_of(&object) } else { object };
+    Ok(json_response(status, &reply))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strategic_merge_uses_the_facts_table() {
+        let deployment = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "web", "image": "nginx:1.25"}, {"name": "sidecar", "image": "envoy"}
+            ]}}}
+        });
+        let patch = json!({"spec": {"template": {"spec": {
+            "$setElementOrder/containers": [{"name": "web"}, {"name": "sidecar"}],
+            "containers": [{"name": "web", "image": "nginx:1.27"}]
+        }}}});
+        let out = apply(PatchKind::Strategic, Some("io.k8s.api.apps.v1.Deployment"), &deployment, &patch).unwrap();
+        let containers = &out["spec"]["template"]["spec"]["containers"];
+        assert_eq!(containers[0]["image"], "nginx:1.27");
+        assert_eq!(containers[1]["image"], "envoy");
+        // Merge patch replaces the list whole.
+        let merge = json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "x"}]}}}});
+        let out = apply(PatchKind::Merge, None, &deployment, &merge).unwrap();
+        assert_eq!(out["spec"]["template"]["spec"]["containers"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn strategic_merge_on_an_unknown_kind_is_415() {
+        let err = apply(PatchKind::Strategic, None, &json!({}), &json!({})).unwrap_err();
+        assert_eq!(err.code, 415);
+    }
+}
