@@ -52,12 +52,16 @@ impl ApiServer {
         resource::find(BUILTIN, "kubeplex.io", "v1alpha1", "logicalclusters").expect("LogicalCluster is built in")
     }
 
-    async fn cluster_exists(&self, cluster: &str) -> Result<bool, ApiError> {
+    /// Whether `cluster` exists, and whether it is being deleted.
+    async fn cluster_state(&self, cluster: &str) -> Result<Option<bool>, ApiError> {
         if cluster == ROOT_CLUSTER {
-            return Ok(true);
+            return Ok(Some(false));
         }
         let key = objects::key(self.logical_clusters(), ROOT_CLUSTER, None, cluster);
-        Ok(self.store.get(&key, None).await.map_err(crud::store_error)?.is_some())
+        match self.store.get(&key, None).await.map_err(crud::store_error)? {
+            Some(kv) => Ok(Some(crate::clusters::terminating(&objects::decode(&kv)?))),
+            None => Ok(None),
+        }
     }
 }
 
@@ -78,8 +82,17 @@ async fn handle(State(api): State<Arc<ApiServer>>, request: Request) -> Response
 async fn serve(api: &Arc<ApiServer>, request: Request) -> Result<Response, ApiError> {
     let path = request.uri().path().to_owned();
     let parsed = path::parse(&path);
-    if !api.cluster_exists(parsed.cluster).await? {
-        return Err(ApiError::not_found("logicalclusters", "kubeplex.io", parsed.cluster));
+    match api.cluster_state(parsed.cluster).await? {
+        None => return Err(ApiError::not_found("logicalclusters", "kubeplex.io", parsed.cluster)),
+        Some(true) if request.method() == Method::POST => {
+            return Err(ApiError::forbidden(
+                "logicalclusters",
+                "kubeplex.io",
+                parsed.cluster,
+                "unable to create new content in a logical cluster that is being deleted",
+            ));
+        }
+        Some(_) => {}
     }
     let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let get_only = |response: Response| {

@@ -270,6 +270,12 @@ fn default_new(def: &ResourceDef, object: &mut Value, name: &str) {
             object["spec"] = json!({"finalizers": ["kubernetes"]});
         }
         object["status"] = json!({"phase": "Active"});
+    } else if def.kind == "LogicalCluster" && def.group == "kubeplex.io" {
+        meta_mut(object).insert("finalizers".into(), crate::clusters::initial_finalizers());
+        if let Some(obj) = object.as_object_mut() {
+            obj.remove("status");
+        }
+        object["status"] = json!({"phase": "Ready"});
     } else if def.subresource("status").is_some() {
         // The status of a new object is the server's to write.
         if let Some(obj) = object.as_object_mut() {

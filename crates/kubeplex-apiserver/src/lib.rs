@@ -7,6 +7,7 @@
 //! ```
 
 pub mod api;
+pub mod clusters;
 pub mod crud;
 pub mod discovery;
 pub mod http;
@@ -15,6 +16,7 @@ pub mod patch;
 pub mod path;
 pub mod select;
 pub mod server;
+pub mod strategy;
 pub mod table;
 pub mod transport;
 pub mod watch;

@@ -54,6 +54,7 @@ pub async fn run(
 
     let api = Arc::new(ApiServer::new(store, local.to_string()));
     crud::bootstrap_cluster(&api, ROOT_CLUSTER).await.map_err(ServerError::Bootstrap)?;
+    tokio::spawn(crate::clusters::run_reaper(Arc::clone(&api)));
     let router = transport::with_transport_filters(api::router(api));
     on_ready(&url, &kubeconfig);
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "serving the Kubernetes API");

@@ -350,3 +350,33 @@ fn get_prints_upstream_table_columns() {
         assert_eq!((row[0], row[1], row[3]), ("labelled", "1", "labelled"), "{cms}");
     }
 }
+
+#[test]
+fn deleting_a_logical_cluster_removes_everything_it_holds() {
+    let server = server();
+    let root = Kubectl::v1_32(server.kubeconfig()).unwrap();
+    let lc = "apiVersion: kubeplex.io/v1alpha1\nkind: LogicalCluster\nmetadata:\n  name: doomed\n";
+    root.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(lc)).unwrap();
+    assert_eq!(
+        root.ok(&["get", "logicalcluster", "doomed", "-o", "jsonpath={.metadata.finalizers}"]).unwrap(),
+        r#"["kubeplex.io/logical-cluster"]"#
+    );
+    let inner = root.with_kubeconfig(server.kubeconfig_for_cluster("doomed").unwrap()).unwrap();
+    for i in 0..30 {
+        inner
+            .ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&configmap(&format!("cm{i}"), "x")))
+            .unwrap();
+    }
+    inner.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(DEPLOYMENT)).unwrap();
+    // kubectl delete waits until the finalizer is lifted and the object gone.
+    let out = root.ok(&["delete", "logicalcluster", "doomed", "--timeout=60s"]).unwrap();
+    assert!(out.contains("deleted"), "{out}");
+    let err = inner.fails(&["get", "ns"]).unwrap();
+    assert!(err.contains("logicalclusters.kubeplex.io \"doomed\" not found"), "{err}");
+    // A new cluster of the same name starts empty.
+    root.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(lc)).unwrap();
+    let fresh = root.with_kubeconfig(server.kubeconfig_for_cluster("doomed").unwrap()).unwrap();
+    assert_eq!(fresh.ok(&["get", "cm", "-A", "-o", "name"]).unwrap(), "");
+    assert_eq!(fresh.ok(&["get", "deploy", "-A", "-o", "name"]).unwrap(), "");
+    assert_eq!(fresh.ok(&["get", "ns", "-o", "name"]).unwrap().lines().count(), 4);
+}

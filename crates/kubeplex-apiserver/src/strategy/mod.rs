@@ -1,0 +1,1 @@
+//! Per-kind defaulting and validation (being written).
