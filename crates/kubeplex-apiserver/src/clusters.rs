@@ -109,10 +109,10 @@ async fn reap_all(api: &Arc<ApiServer>) -> Result<(), ApiError> {
     let page = api.store.range(RangeRequest::prefix(prefix.clone())).await.map_err(crud::store_error)?;
     for kv in &page.kvs {
         let object = objects::decode(kv)?;
-        if terminating(&object) {
-            if let Some(name) = objects::meta_str(&object, "name") {
-                reap(api, name).await?;
-            }
+        if terminating(&object)
+            && let Some(name) = objects::meta_str(&object, "name")
+        {
+            reap(api, name).await?;
         }
     }
     let mut events = api.store.watch(&prefix, page.revision).await.map_err(crud::store_error)?;
@@ -120,10 +120,10 @@ async fn reap_all(api: &Arc<ApiServer>) -> Result<(), ApiError> {
         let event = event.map_err(crud::store_error)?;
         if let Event::Put { kv, .. } = event {
             let object = objects::decode(&kv)?;
-            if terminating(&object) {
-                if let Some(name) = objects::meta_str(&object, "name") {
-                    reap(api, name).await?;
-                }
+            if terminating(&object)
+                && let Some(name) = objects::meta_str(&object, "name")
+            {
+                reap(api, name).await?;
             }
         }
     }
