@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kubeplex_core::status::ApiError;
-use kubeplex_store::{StoreError, StoreSpec};
+use kubeplex_store::{StoreError, StoreOptions, StoreSpec};
 
 use crate::api::{self, ApiServer};
 use crate::crud;
@@ -21,6 +21,7 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
     pub store: StoreSpec,
+    pub store_options: StoreOptions,
 }
 
 /// Why the server could not start or stopped.
@@ -43,7 +44,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(&str, &std::path::Path),
 ) -> Result<(), ServerError> {
-    let store = config.store.open(&config.data_dir).await?;
+    let store = config.store.open(&config.data_dir, &config.store_options).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Listen { addr: config.listen, source })?;

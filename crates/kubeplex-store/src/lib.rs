@@ -32,7 +32,7 @@ pub mod sqlite;
 
 pub use error::{Result, StoreError};
 pub use keys::{MAX_KEY_BYTES, MAX_VALUE_BYTES, prefix_end, validate_key, validate_prefix, validate_value};
-pub use spec::{SQLITE_FILE, StoreSpec};
+pub use spec::{SQLITE_FILE, StoreOptions, StoreSpec};
 pub use types::{Event, KeyValue, RangeRequest, RangeResult, Revision, WatchStream};
 
 use std::time::Duration;

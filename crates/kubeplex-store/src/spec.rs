@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::{Result, Store, StoreError};
 
@@ -34,7 +35,8 @@ impl FromStr for StoreSpec {
         let endpoints = hosts
             .split(',')
             .map(|host| {
-                let (name, port) = host.rsplit_once(':').ok_or_else(|| invalid("every etcd endpoint needs HOST:PORT"))?;
+                let (name, port) =
+                    host.rsplit_once(':').ok_or_else(|| invalid("every etcd endpoint needs HOST:PORT"))?;
                 if name.is_empty() || name.contains('/') || port.parse::<u16>().is_err() {
                     return Err(invalid(&format!("{host:?} is not HOST:PORT")));
                 }
@@ -57,22 +59,42 @@ impl fmt::Display for StoreSpec {
     }
 }
 
+/// Options that apply whatever the backend.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// How often history is compacted (to the revision seen one interval
+    /// earlier); for SQLite by the store itself.
+    pub compaction_interval: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { compaction_interval: Duration::from_secs(300) }
+    }
+}
+
 impl StoreSpec {
     /// Opens the store this spec names; `data_dir` holds the SQLite file.
-    pub async fn open(&self, data_dir: &Path) -> Result<Arc<dyn Store>> {
+    pub async fn open(&self, data_dir: &Path, options: &StoreOptions) -> Result<Arc<dyn Store>> {
+        let _ = (data_dir, options);
         match self {
             #[cfg(feature = "sqlite")]
             StoreSpec::Sqlite => {
-                let store = crate::sqlite::SqliteStore::open(data_dir.join(SQLITE_FILE), Default::default())?;
-                Ok(Arc::new(store))
+                let sqlite = crate::sqlite::SqliteOptions {
+                    compaction_interval: options.compaction_interval,
+                    ..Default::default()
+                };
+                Ok(Arc::new(crate::sqlite::SqliteStore::open(data_dir.join(SQLITE_FILE), sqlite)?))
             }
             #[cfg(feature = "etcd")]
             StoreSpec::Etcd { endpoints } => {
-                let _ = data_dir;
                 Ok(Arc::new(crate::etcd::EtcdStore::connect(endpoints, Default::default()).await?))
             }
             #[allow(unreachable_patterns)]
-            other => Err(StoreError::InvalidSpec { spec: other.to_string(), reason: "this build does not include that backend".into() }),
+            other => Err(StoreError::InvalidSpec {
+                spec: other.to_string(),
+                reason: "this build does not include that backend".into(),
+            }),
         }
     }
 }
@@ -85,7 +107,10 @@ mod tests {
     fn parses_backends() {
         assert_eq!("sqlite".parse::<StoreSpec>().unwrap(), StoreSpec::Sqlite);
         let spec: StoreSpec = "etcd://127.0.0.1:2379,10.0.0.2:2379".parse().unwrap();
-        assert_eq!(spec, StoreSpec::Etcd { endpoints: vec!["http://127.0.0.1:2379".into(), "http://10.0.0.2:2379".into()] });
+        assert_eq!(
+            spec,
+            StoreSpec::Etcd { endpoints: vec!["http://127.0.0.1:2379".into(), "http://10.0.0.2:2379".into()] }
+        );
         assert_eq!(spec.to_string(), "etcd://127.0.0.1:2379,10.0.0.2:2379");
     }
 

@@ -15,6 +15,7 @@ use crate::free_port;
 #[derive(Debug)]
 pub struct KubeplexServer {
     bin: PathBuf,
+    args: Vec<String>,
     child: Option<Child>,
     port: u16,
     dir: tempfile::TempDir,
@@ -23,8 +24,14 @@ pub struct KubeplexServer {
 impl KubeplexServer {
     /// Starts `bin server` with a fresh data directory (SQLite store).
     pub fn start(bin: impl Into<PathBuf>) -> anyhow::Result<Self> {
+        Self::start_with(bin, &[])
+    }
+
+    /// Starts `bin server` with extra arguments.
+    pub fn start_with(bin: impl Into<PathBuf>, args: &[&str]) -> anyhow::Result<Self> {
         let dir = tempfile::Builder::new().prefix("kubeplex-e2e-").tempdir()?;
-        let mut server = KubeplexServer { bin: bin.into(), child: None, port: free_port()?, dir };
+        let args = args.iter().map(|a| a.to_string()).collect();
+        let mut server = KubeplexServer { bin: bin.into(), args, child: None, port: free_port()?, dir };
         server.spawn()?;
         Ok(server)
     }
@@ -37,6 +44,7 @@ impl KubeplexServer {
             .arg(self.data_dir())
             .arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
+            .args(&self.args)
             .env("RUST_LOG", "info")
             .env_remove("KUBEPLEX_STORE")
             .stdin(Stdio::null())

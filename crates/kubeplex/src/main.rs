@@ -29,6 +29,9 @@ enum Command {
         /// The backend: `sqlite` or `etcd://HOST:PORT[,HOST:PORT...]`.
         #[arg(long, env = "KUBEPLEX_STORE", default_value = "sqlite")]
         store: StoreSpec,
+        /// How often the store's history is compacted, e.g. `5m`, `30s`.
+        #[arg(long, default_value = "5m", value_parser = parse_duration)]
+        compaction_interval: std::time::Duration,
     },
     /// Read and write kubeplex's store directly (like etcdctl).
     Store {
@@ -41,6 +44,22 @@ enum Command {
         #[command(subcommand)]
         command: store_cmd::StoreCommand,
     },
+}
+
+/// `90s`, `5m`, `1h` or plain seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let value: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 30s, 5m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "m" => value * 60,
+        "h" => value * 3600,
+        _ => return Err(format!("{text:?} is not a duration like 30s, 5m or 1h")),
+    };
+    if seconds == 0 {
+        return Err("the interval must be positive".into());
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 /// Completes on Ctrl-C or SIGTERM.
@@ -76,8 +95,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Store { data_dir, store, command } => store_cmd::run(&store, &data_dir, command).await,
-            Command::Server { data_dir, listen, store } => {
-                let config = kubeplex_apiserver::server::ServerConfig { data_dir, listen, store };
+            Command::Server { data_dir, listen, store, compaction_interval } => {
+                let store_options = kubeplex_store::StoreOptions { compaction_interval };
+                let config = kubeplex_apiserver::server::ServerConfig { data_dir, listen, store, store_options };
                 kubeplex_apiserver::server::run(config, shutdown_signal(), |url, kubeconfig| {
                     eprintln!("kubeplex is serving on {url}");
                     eprintln!("use it with: kubectl --kubeconfig {}", kubeconfig.display());

@@ -51,7 +51,7 @@ pub enum StoreCommand {
 }
 
 pub async fn run(spec: &StoreSpec, data_dir: &Path, command: StoreCommand) -> anyhow::Result<()> {
-    let store = spec.open(data_dir).await?;
+    let store = spec.open(data_dir, &Default::default()).await?;
     let mut out = std::io::stdout().lock();
     match command {
         StoreCommand::Status => {
@@ -119,7 +119,9 @@ async fn put(store: &dyn Store, key: &str, value: Bytes, ttl: Option<Duration>) 
             Some(kv) => store.update(key, value.clone(), kv.mod_revision, ttl).await,
         };
         match result {
-            Err(StoreError::AlreadyExists { .. } | StoreError::Conflict { .. } | StoreError::NotFound { .. }) => continue,
+            Err(StoreError::AlreadyExists { .. } | StoreError::Conflict { .. } | StoreError::NotFound { .. }) => {
+                continue;
+            }
             other => return Ok(other?),
         }
     }
@@ -128,7 +130,9 @@ async fn put(store: &dyn Store, key: &str, value: Bytes, ttl: Option<Duration>) 
 fn print_event(event: &Event) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match event {
-        Event::Put { kv, .. } => writeln!(out, "PUT\t{}\t{}\t{}", kv.mod_revision, kv.key, String::from_utf8_lossy(&kv.value))?,
+        Event::Put { kv, .. } => {
+            writeln!(out, "PUT\t{}\t{}\t{}", kv.mod_revision, kv.key, String::from_utf8_lossy(&kv.value))?
+        }
         Event::Delete { key, revision, .. } => writeln!(out, "DELETE\t{revision}\t{key}")?,
     }
     out.flush()
