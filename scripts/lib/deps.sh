@@ -27,3 +27,15 @@ ensure_kubectl() {
   fi
   echo "$venv/bin/kubectl"
 }
+
+# ensure_python_client VERSION DIR — the Python `kubernetes` client (PyPI)
+# in its own virtualenv DIR; prints the interpreter's path.
+ensure_python_client() {
+  local version="$1" venv="$2"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import kubernetes" 2>/dev/null; then
+    echo "installing the Python kubernetes client $version (PyPI) into $venv" >&2
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q --disable-pip-version-check "kubernetes==$version" >&2
+  fi
+  echo "$venv/bin/python"
+}
