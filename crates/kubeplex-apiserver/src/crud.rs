@@ -15,6 +15,7 @@ use kubeplex_store::{RangeRequest, Revision, StoreError};
 use serde_json::{Value, json};
 
 use crate::api::{ApiServer, INITIAL_NAMESPACES};
+use crate::convert;
 use crate::http::{Query, decode_object, json as json_response, read_body};
 use crate::objects::{self, meta, meta_mut, meta_str};
 use crate::path::ROOT_CLUSTER;
@@ -56,6 +57,12 @@ impl Target {
     }
 }
 
+/// A stored object in the version `def` serves.
+pub fn served(def: &ResourceDef, mut object: Value) -> Value {
+    convert::to_served(def, &mut object);
+    object
+}
+
 /// Maps store failures that no caller handles specially.
 pub fn store_error(err: StoreError) -> ApiError {
     match err {
@@ -72,7 +79,7 @@ pub fn store_error(err: StoreError) -> ApiError {
 /// `GET` one object (or its status/scale subresource).
 pub async fn get(api: &Arc<ApiServer>, t: &Target) -> Result<Response, ApiError> {
     let kv = api.store.get(&t.key(), None).await.map_err(store_error)?.ok_or_else(|| t.not_found())?;
-    let object = objects::decode(&kv)?;
+    let object = served(t.def, objects::decode(&kv)?);
     let body = match (t.subresource.as_deref(), &t.table) {
         (Some("scale"), _) => scale_of(&object),
         (None, Some(opts)) => table::single(t.def, &object, opts, jiff::Timestamp::now()),
@@ -175,7 +182,7 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
             let key = objects::key(t.def, &t.cluster, t.namespace.as_deref(), name);
             let at = revision.unwrap_or(current);
             if let Some(kv) = api.store.get(&key, Some(at)).await.map_err(store_error)? {
-                let object = objects::decode(&kv)?;
+                let object = served(t.def, objects::decode(&kv)?);
                 if selection.matches(&object) {
                     items.push(object);
                 }
@@ -190,7 +197,7 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
             })?;
             revision = Some(page.revision);
             for kv in &page.kvs {
-                let object = objects::decode(kv)?;
+                let object = served(t.def, objects::decode(kv)?);
                 if selection.matches(&object) {
                     items.push(object);
                 }
@@ -305,6 +312,7 @@ pub async fn create(
     let bytes = read_body(body).await?;
     let mut object = decode_object(headers, &bytes, t.def.kind)?;
     objects::check_type_and_namespace(&mut object, t.def, t.namespace.as_deref())?;
+    convert::to_stored(t.def, &mut object);
     let dry_run = dry_run(query)?;
     let generated = meta_str(&object, "name").is_none_or(str::is_empty);
     for _ in 0..GENERATE_NAME_TRIES {
@@ -315,14 +323,14 @@ pub async fn create(
         objects::init_new(&mut candidate);
         default_new(t.def, &mut candidate, &name);
         if dry_run {
-            return Ok(json_response(StatusCode::CREATED, &candidate));
+            return Ok(json_response(StatusCode::CREATED, &served(t.def, candidate)));
         }
         let value = objects::encode(&candidate)?;
         match api.store.create(&target.key(), value, None).await {
             Ok(revision) => {
                 objects::set_resource_version(&mut candidate, revision);
                 after_create(api, &target, &candidate).await?;
-                return Ok(json_response(StatusCode::CREATED, &candidate));
+                return Ok(json_response(StatusCode::CREATED, &served(t.def, candidate)));
             }
             Err(StoreError::AlreadyExists { .. }) if generated => continue,
             Err(StoreError::AlreadyExists { .. }) => {
@@ -488,8 +496,9 @@ pub async fn update(
     }
     let precondition = body_precondition(&body)?;
     let dry_run = dry_run(query)?;
+    convert::to_stored(t.def, &mut body);
     let (object, status) = write_object(api, t, precondition, dry_run, |old| replacement(t, old, &body)).await?;
-    let reply = if t.subresource.as_deref() == Some("scale") { scale_of(&object) } else { object };
+    let reply = if t.subresource.as_deref() == Some("scale") { scale_of(&object) } else { served(t.def, object) };
     Ok(json_response(status, &reply))
 }
 
@@ -640,7 +649,7 @@ pub async fn delete(
         return Err(ApiError::forbidden(t.def.plural, t.def.group, t.name(), "this namespace may not be deleted"));
     }
     let object = delete_one(api, t, &opts).await?;
-    Ok(json_response(StatusCode::OK, &object))
+    Ok(json_response(StatusCode::OK, &served(t.def, object)))
 }
 
 async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> Result<Value, ApiError> {
@@ -766,7 +775,7 @@ pub async fn delete_collection(api: &Arc<ApiServer>, t: &Target, query: &Query) 
         let one =
             Target { name: Some(name), namespace: meta_str(&object, "namespace").map(str::to_owned), ..t.clone() };
         match delete_one(api, &one, &opts).await {
-            Ok(deleted) => items.push(deleted),
+            Ok(deleted) => items.push(served(t.def, deleted)),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
         }

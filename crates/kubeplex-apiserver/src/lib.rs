@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod clusters;
+pub mod convert;
 pub mod crud;
 pub mod discovery;
 pub mod http;

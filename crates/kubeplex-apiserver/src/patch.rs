@@ -122,8 +122,8 @@ pub async fn patch(
     };
     let dry_run = crud::dry_run(query)?;
     let (object, status) = crud::write_object(api, t, None, dry_run, |old| {
-        let base = if scale { crud::scale_of(old) } else { old.clone() };
-        let patched = apply(kind, type_name.as_deref(), &base, &patch)?;
+        let base = if scale { crud::scale_of(old) } else { crud::served(t.def, old.clone()) };
+        let mut patched = apply(kind, type_name.as_deref(), &base, &patch)?;
         // A resourceVersion in the patch is a precondition.
         if let Some(rv) = meta_str(&patched, "resourceVersion").filter(|rv| !rv.is_empty())
             && Some(rv) != meta_str(&base, "resourceVersion")
@@ -133,10 +133,13 @@ pub async fn patch(
         if !scale && meta_str(&patched, "name") != meta_str(old, "name") {
             return Err(ApiError::bad_request("metadata.name cannot be changed by a patch"));
         }
+        if !scale {
+            crate::convert::to_stored(t.def, &mut patched);
+        }
         crud::replacement(t, old, &patched)
     })
     .await?;
-    let reply = if scale { crud::scale_of(&object) } else { object };
+    let reply = if scale { crud::scale_of(&object) } else { crud::served(t.def, object) };
     Ok(json_response(status, &reply))
 }
 

@@ -23,6 +23,7 @@ use kubeplex_store::{Event, Revision, StoreError};
 use serde_json::{Value, json};
 
 use crate::api::ApiServer;
+use crate::convert;
 use crate::crud::{Target, store_error};
 use crate::http::Query;
 use crate::objects;
@@ -188,8 +189,8 @@ struct Encoder {
 impl Encoder {
     fn cached(&self, kind: EventType, object: &CachedObject) -> Bytes {
         match &self.table {
-            None => cached_line(kind, object),
-            Some(_) => match object.value() {
+            None if !convert::converts(self.def) => cached_line(kind, object),
+            _ => match object.value() {
                 Ok(value) => self.value(kind.as_str(), &value),
                 Err(e) => line("ERROR", &e.to_status()),
             },
@@ -197,6 +198,13 @@ impl Encoder {
     }
 
     fn value(&self, kind: &str, object: &Value) -> Bytes {
+        let converted;
+        let object = if convert::converts(self.def) && kind != "BOOKMARK" {
+            converted = crate::crud::served(self.def, object.clone());
+            &converted
+        } else {
+            object
+        };
         match &self.table {
             None => line(kind, object),
             Some(opts) => {

@@ -380,3 +380,32 @@ fn deleting_a_logical_cluster_removes_everything_it_holds() {
     assert_eq!(fresh.ok(&["get", "deploy", "-A", "-o", "name"]).unwrap(), "");
     assert_eq!(fresh.ok(&["get", "ns", "-o", "name"]).unwrap().lines().count(), 4);
 }
+
+#[test]
+fn events_are_one_storage_served_in_both_versions() {
+    let server = server();
+    let k = Kubectl::v1_37(server.kubeconfig()).unwrap();
+    let core = r#"{"apiVersion": "v1", "kind": "Event", "metadata": {"name": "core-made"},
+        "involvedObject": {"kind": "Pod", "name": "p1", "namespace": "default"},
+        "reason": "Started", "message": "from core", "type": "Normal", "count": 3}"#;
+    let new = r#"{"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "new-made"},
+        "regarding": {"kind": "Pod", "name": "p2", "namespace": "default"},
+        "reason": "Pulled", "note": "from events.k8s.io", "type": "Normal", "action": "Pull",
+        "reportingController": "kubelet", "reportingInstance": "node-1", "eventTime": "2026-11-22T03:00:00.000000Z"}"#;
+    k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(core)).unwrap();
+    k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(new)).unwrap();
+    let as_new = k.ok(&["get", "events.v1.events.k8s.io", "core-made", "-o", "json"]).unwrap();
+    let as_new: serde_json::Value = serde_json::from_str(&as_new).unwrap();
+    assert_eq!(as_new["apiVersion"], "events.k8s.io/v1");
+    assert_eq!(as_new["note"], "from core");
+    assert_eq!(as_new["regarding"]["name"], "p1");
+    assert_eq!(as_new["deprecatedCount"], 3);
+    let as_core = k.ok(&["get", "events.v1.", "new-made", "-o", "json"]).unwrap();
+    let as_core: serde_json::Value = serde_json::from_str(&as_core).unwrap();
+    assert_eq!(as_core["apiVersion"], "v1");
+    assert_eq!(as_core["message"], "from events.k8s.io");
+    assert_eq!(as_core["involvedObject"]["name"], "p2");
+    assert_eq!(as_core["reportingComponent"], "kubelet");
+    let names = k.ok(&["get", "events.v1.events.k8s.io", "-o", "jsonpath={.items[*].note}"]).unwrap();
+    assert_eq!(names, "from core from events.k8s.io");
+}

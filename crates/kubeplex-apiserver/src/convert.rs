@@ -1,0 +1,91 @@
+//! Conversion between the stored form of an object and the version a
+//! request is served in, for kinds served under two groups with one
+//! storage: Events are stored as core/v1 and served as events.k8s.io/v1 by
+//! renaming fields (upstream converts through the internal version the same
+//! way).
+
+use kubeplex_core::resource::ResourceDef;
+use serde_json::{Map, Value, json};
+
+/// `(core/v1 field, events.k8s.io/v1 field)`.
+const EVENT_RENAMES: &[(&str, &str)] = &[
+    ("involvedObject", "regarding"),
+    ("message", "note"),
+    ("source", "deprecatedSource"),
+    ("firstTimestamp", "deprecatedFirstTimestamp"),
+    ("lastTimestamp", "deprecatedLastTimestamp"),
+    ("count", "deprecatedCount"),
+    ("reportingComponent", "reportingController"),
+];
+
+fn is_events_v1(def: &ResourceDef) -> bool {
+    def.group == "events.k8s.io" && def.kind == "Event"
+}
+
+/// Whether objects of `def` are stored in another form than served.
+pub fn converts(def: &ResourceDef) -> bool {
+    is_events_v1(def)
+}
+
+fn rename(object: &mut Value, pairs: impl Iterator<Item = (&'static str, &'static str)>) {
+    let Some(map) = object.as_object_mut() else { return };
+    let mut moved: Map<String, Value> = Map::new();
+    for (from, to) in pairs {
+        if let Some(v) = map.remove(from) {
+            moved.insert(to.to_owned(), v);
+        }
+    }
+    map.extend(moved);
+}
+
+/// Turns a stored object into the version `def` serves.
+pub fn to_served(def: &ResourceDef, object: &mut Value) {
+    if is_events_v1(def) {
+        rename(object, EVENT_RENAMES.iter().copied());
+        set_type(object, def);
+    }
+}
+
+/// Turns an object of the version `def` serves into its stored form.
+pub fn to_stored(def: &ResourceDef, object: &mut Value) {
+    if is_events_v1(def) {
+        rename(object, EVENT_RENAMES.iter().map(|(core, events)| (*events, *core)));
+        object["apiVersion"] = json!("v1");
+        object["kind"] = json!("Event");
+    }
+}
+
+fn set_type(object: &mut Value, def: &ResourceDef) {
+    if object.get("kind").is_some() || object.get("apiVersion").is_some() {
+        object["apiVersion"] = json!(def.api_version());
+        object["kind"] = json!(def.kind);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubeplex_core::resource::{BUILTIN, find};
+
+    #[test]
+    fn events_round_trip_between_versions() {
+        let events = find(BUILTIN, "events.k8s.io", "v1", "events").unwrap();
+        let mut stored = json!({
+            "apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"},
+            "involvedObject": {"kind": "Pod", "name": "p"}, "message": "hi", "reason": "Started",
+            "count": 2, "source": {"component": "kubelet"}, "reportingComponent": "kubelet",
+        });
+        let original = stored.clone();
+        to_served(events, &mut stored);
+        assert_eq!(stored["apiVersion"], "events.k8s.io/v1");
+        assert_eq!(stored["regarding"]["name"], "p");
+        assert_eq!(stored["note"], "hi");
+        assert_eq!(stored["deprecatedCount"], 2);
+        assert_eq!(stored["reportingController"], "kubelet");
+        assert!(stored.get("message").is_none());
+        to_stored(events, &mut stored);
+        assert_eq!(stored, original);
+        let core = find(BUILTIN, "", "v1", "events").unwrap();
+        assert!(!converts(core));
+    }
+}
