@@ -409,3 +409,49 @@ fn events_are_one_storage_served_in_both_versions() {
     let names = k.ok(&["get", "events.v1.events.k8s.io", "-o", "jsonpath={.items[*].note}"]).unwrap();
     assert_eq!(names, "from core from events.k8s.io");
 }
+
+#[test]
+fn dry_run_generate_name_finalizers_and_deletecollection() {
+    let server = server();
+    let k = Kubectl::v1_32(server.kubeconfig()).unwrap();
+    // dryRun=All validates and answers but writes nothing.
+    let out = k
+        .ok_with_input(&["create", "-f", "-", "--validate=false", "--dry-run=server"], Some(&configmap("dry", "1")))
+        .unwrap();
+    assert!(out.contains("configmap/dry created (server dry run)"), "{out}");
+    assert!(k.fails(&["get", "cm", "dry"]).unwrap().contains("not found"));
+    // generateName: the prefix plus five random characters.
+    let generated = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: gen-\n";
+    let out = k.ok_with_input(&["create", "-f", "-", "--validate=false", "-o", "name"], Some(generated)).unwrap();
+    let name = out.trim().strip_prefix("configmap/").unwrap().to_owned();
+    assert!(name.starts_with("gen-") && name.len() == 9, "{name}");
+    // A finalizer holds the deletion until it is removed.
+    let held = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers: [example.com/hold]\n";
+    k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(held)).unwrap();
+    k.ok(&["delete", "cm", "held", "--wait=false"]).unwrap();
+    assert!(!k.ok(&["get", "cm", "held", "-o", "jsonpath={.metadata.deletionTimestamp}"]).unwrap().is_empty());
+    let err = k
+        .fails(&[
+            "patch",
+            "cm",
+            "held",
+            "--type=json",
+            "-p",
+            r#"[{"op":"add","path":"/metadata/finalizers/-","value":"example.com/more"}]"#,
+        ])
+        .unwrap();
+    assert!(err.contains("no new finalizers can be added if the object is being deleted"), "{err}");
+    k.ok(&["patch", "cm", "held", "--type=merge", "-p", r#"{"metadata":{"finalizers":null}}"#]).unwrap();
+    assert!(k.fails(&["get", "cm", "held"]).unwrap().contains("not found"));
+    // Preconditions in DeleteOptions, and deletecollection.
+    k.ok_with_input(&["create", "-f", "-", "--validate=false"], Some(&configmap("one", "1"))).unwrap();
+    let uid = k.ok(&["get", "cm", "one", "-o", "jsonpath={.metadata.uid}"]).unwrap();
+    assert_ne!(uid, "");
+    let raw = k.ok(&["delete", "--raw", "/api/v1/namespaces/default/configmaps"]).unwrap();
+    let deleted: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(deleted["kind"], "ConfigMapList");
+    assert_eq!(deleted["items"].as_array().unwrap().len(), 2);
+    assert_eq!(k.ok(&["get", "cm", "-o", "name"]).unwrap(), "");
+    let err = k.fails(&["delete", "--raw", "/api/v1/namespaces/default"]).unwrap();
+    assert!(err.contains("may not be deleted"), "{err}");
+}
