@@ -57,11 +57,10 @@ impl ApiServer {
         if cluster == ROOT_CLUSTER {
             return Ok(Some(false));
         }
-        let key = objects::key(self.logical_clusters(), ROOT_CLUSTER, None, cluster);
-        match self.store.get(&key, None).await.map_err(crud::store_error)? {
-            Some(kv) => Ok(Some(crate::clusters::terminating(&objects::decode(&kv)?))),
-            None => Ok(None),
-        }
+        let def = self.logical_clusters();
+        let key = objects::key(def, ROOT_CLUSTER, None, cluster);
+        let object = crud::cached_or_stored(self, def, &key).await?;
+        Ok(object.map(|o| crate::clusters::terminating(&o)))
     }
 }
 

@@ -251,9 +251,9 @@ async fn admit_namespace(api: &Arc<ApiServer>, t: &Target, name: &str) -> Result
     let namespaces =
         kubeplex_core::resource::find(api.resources(), "", "v1", "namespaces").expect("namespaces are built in");
     let key = objects::key(namespaces, &t.cluster, None, ns);
-    let kv = api.store.get(&key, None).await.map_err(store_error)?;
-    let Some(kv) = kv else { return Err(ApiError::not_found("namespaces", "", ns)) };
-    let namespace = objects::decode(&kv)?;
+    let Some(namespace) = cached_or_stored(api, namespaces, &key).await? else {
+        return Err(ApiError::not_found("namespaces", "", ns));
+    };
     if meta(&namespace).contains_key("deletionTimestamp") {
         return Err(ApiError::forbidden(
             t.def.plural,
@@ -263,6 +263,20 @@ async fn admit_namespace(api: &Arc<ApiServer>, t: &Target, name: &str) -> Result
         ));
     }
     Ok(())
+}
+
+/// An object read from the watch cache of its storage resource, or from the
+/// store when the cache does not (yet) hold it: the cache may trail a write
+/// just acknowledged, never the other way round.
+pub async fn cached_or_stored(api: &ApiServer, def: &ResourceDef, key: &str) -> Result<Option<Value>, ApiError> {
+    let cache = api.caches.get(def.storage, def.namespaced).await?;
+    if let Some(object) = cache.get(key) {
+        return object.value().map(Some);
+    }
+    match api.store.get(key, None).await.map_err(store_error)? {
+        Some(kv) => objects::decode(&kv).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Defaults every kind gets on create (more come with per-kind strategies).

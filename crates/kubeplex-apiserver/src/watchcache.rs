@@ -245,6 +245,11 @@ impl WatchCache {
         }
     }
 
+    /// The cached object stored under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<Arc<CachedObject>> {
+        self.lock().objects.get(key).cloned()
+    }
+
     /// The objects of `scope` now, at the cache's revision.
     pub fn snapshot(&self, scope: &Scope) -> Result<Snapshot, ApiError> {
         let state = self.lock();
