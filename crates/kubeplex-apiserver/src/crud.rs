@@ -324,7 +324,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
-    let mut object = decode_object(headers, &bytes, t.def.kind)?;
+    let mut object = decode_object(headers, &bytes, &t.def.api_version(), t.def.kind)?;
     objects::check_type_and_namespace(&mut object, t.def, t.namespace.as_deref())?;
     convert::to_stored(t.def, &mut object);
     let dry_run = dry_run(query)?;
@@ -492,7 +492,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
-    let mut body = decode_object(headers, &bytes, t.def.kind)?;
+    let mut body = decode_object(headers, &bytes, &t.def.api_version(), t.def.kind)?;
     if t.subresource.is_none() {
         objects::check_type_and_namespace(&mut body, t.def, t.namespace.as_deref())?;
         match meta_str(&body, "name") {
@@ -612,7 +612,7 @@ fn delete_options(query: &Query, headers: &HeaderMap, body: &[u8]) -> Result<Del
     let value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        decode_object(headers, body, "DeleteOptions")?
+        decode_object(headers, body, "meta.k8s.io/v1", "DeleteOptions")?
     };
     let mut opts = DeleteOptions {
         propagation: value["propagationPolicy"].as_str().map(str::to_owned),

@@ -64,9 +64,23 @@ pub fn content_type(headers: &HeaderMap) -> String {
         .unwrap_or_else(|| "application/json".to_owned())
 }
 
-/// Decodes an object body in JSON or YAML.
-pub fn decode_object(headers: &HeaderMap, body: &[u8], what: &str) -> Result<Value, ApiError> {
+/// Decodes an object body in JSON, YAML or protobuf; `api_version` and
+/// `what` (the kind) name what the endpoint expects, for messages and for a
+/// protobuf envelope that leaves them out.
+pub fn decode_object(headers: &HeaderMap, body: &[u8], api_version: &str, what: &str) -> Result<Value, ApiError> {
     let media = content_type(headers);
+    if kubeplex_protobuf::is_protobuf_content_type(&media) {
+        // Unknown protobuf fields are not refused: upstream decodes protobuf
+        // leniently even under fieldValidation=Strict.
+        let decoded = kubeplex_protobuf::decode_body_as(body, api_version, what)
+            .map_err(|e| ApiError::bad_request(format!("{what}: couldn't decode protobuf: {e}")))?;
+        let mut object = decoded.object;
+        if let Some(map) = object.as_object_mut() {
+            map.insert("apiVersion".into(), Value::String(decoded.api_version));
+            map.insert("kind".into(), Value::String(decoded.kind));
+        }
+        return Ok(object);
+    }
     let value: Value = match media.as_str() {
         "application/json" | "*/*" => serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("{what}: couldn't decode JSON: {e}")))?,
@@ -133,10 +147,12 @@ mod tests {
     #[test]
     fn bodies() {
         let mut headers = HeaderMap::new();
-        assert_eq!(decode_object(&headers, br#"{"a":1}"#, "x").unwrap()["a"], 1);
+        assert_eq!(decode_object(&headers, br#"{"a":1}"#, "v1", "x").unwrap()["a"], 1);
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"));
-        assert_eq!(decode_object(&headers, b"a: 1\nb: [x]\n", "x").unwrap()["b"][0], "x");
+        assert_eq!(decode_object(&headers, b"a: 1\nb: [x]\n", "v1", "x").unwrap()["b"][0], "x");
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        assert_eq!(decode_object(&headers, b"", "x").unwrap_err().code, 415);
+        assert_eq!(decode_object(&headers, b"", "v1", "x").unwrap_err().code, 415);
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.kubernetes.protobuf"));
+        assert_eq!(decode_object(&headers, b"{}", "v1", "ConfigMap").unwrap_err().code, 400);
     }
 }

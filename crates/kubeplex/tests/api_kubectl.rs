@@ -455,3 +455,42 @@ fn dry_run_generate_name_finalizers_and_deletecollection() {
     let err = k.fails(&["delete", "--raw", "/api/v1/namespaces/default"]).unwrap();
     assert!(err.contains("may not be deleted"), "{err}");
 }
+
+#[test]
+fn create_generators_send_protobuf() {
+    let server = server();
+    for k in Kubectl::all(&server.kubeconfig()).unwrap() {
+        let ns = format!("gen{}", k.version.replace('.', ""));
+        assert_eq!(k.ok(&["create", "namespace", &ns]).unwrap().trim(), format!("namespace/{ns} created"));
+        let n = ["-n", ns.as_str()];
+        let run = |args: &[&str]| k.ok(&[&n[..], args].concat()).unwrap();
+        assert_eq!(
+            run(&["create", "configmap", "cfg", "--from-literal=a=1", "--from-literal=b=two"]).trim(),
+            "configmap/cfg created"
+        );
+        run(&["create", "secret", "generic", "sec", "--from-literal=k=v"]);
+        run(&["create", "deployment", "zero", "--image=nginx", "--replicas=0"]);
+        run(&["create", "deployment", "web", "--image=nginx:1.27", "--replicas=3", "--port=80"]);
+        run(&["create", "service", "clusterip", "svc", "--tcp=80:8080"]);
+        run(&["create", "job", "once", "--image=busybox", "--", "echo", "hi"]);
+        run(&["create", "serviceaccount", "robot"]);
+        let get = |kind: &str, name: &str, path: &str| run(&["get", kind, name, "-o", &format!("jsonpath={path}")]);
+        assert_eq!(get("cm", "cfg", "{.data.a},{.data.b}"), "1,two");
+        assert_eq!(get("secret", "sec", "{.data.k}"), "dg==");
+        // A pointer zero (replicas: 0) survives the protobuf decoding.
+        assert_eq!(get("deploy", "zero", "{.spec.replicas}"), "0");
+        assert_eq!(
+            get(
+                "deploy",
+                "web",
+                "{.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort}"
+            ),
+            "3 nginx:1.27 80"
+        );
+        assert_eq!(get("svc", "svc", "{.spec.ports[0].port}:{.spec.ports[0].targetPort}"), "80:8080");
+        assert_eq!(get("job", "once", "{.spec.template.spec.containers[0].command}"), r#"["echo","hi"]"#);
+        assert_eq!(get("sa", "robot", "{.metadata.name}"), "robot");
+        let err = k.fails(&["create", "configmap", "cfg", "-n", &ns]).unwrap();
+        assert!(err.contains("configmaps \"cfg\" already exists"), "{err}");
+    }
+}
