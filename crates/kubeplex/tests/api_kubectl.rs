@@ -243,8 +243,6 @@ fn patches_as_kubectl_sends_them() {
         let run = |args: &[&str]| k.ok(&[args, &n[..]].concat()).unwrap();
         k.ok_with_input(&["create", "-f", "-", "--validate=false", "-n", &ns], Some(DEPLOYMENT)).unwrap();
         let get = |path: &str| run(&["get", "deploy", "web", "-o", &format!("jsonpath={path}")]);
-        let generation: i64 = get("{.metadata.generation}").parse().unwrap();
-
         run(&["label", "deploy", "web", "tier=front"]);
         assert_eq!(get("{.metadata.labels.tier}"), "front");
         run(&["label", "deploy", "web", "tier-"]);
@@ -252,6 +250,9 @@ fn patches_as_kubectl_sends_them() {
         run(&["annotate", "deploy", "web", "note=hello"]);
         assert_eq!(get("{.metadata.annotations.note}"), "hello");
 
+        // A spec change bumps the generation (for Deployments so do
+        // annotation changes, as upstream).
+        let generation: i64 = get("{.metadata.generation}").parse().unwrap();
         run(&["set", "image", "deploy/web", "web=nginx:1.27"]);
         assert_eq!(get("{.spec.template.spec.containers[*].image}"), "nginx:1.27 envoy:1");
         assert_eq!(get("{.metadata.generation}"), (generation + 1).to_string());
@@ -493,4 +494,40 @@ fn create_generators_send_protobuf() {
         let err = k.fails(&["create", "configmap", "cfg", "-n", &ns]).unwrap();
         assert!(err.contains("configmaps \"cfg\" already exists"), "{err}");
     }
+}
+
+#[test]
+fn upstream_defaults_and_validation_errors() {
+    let server = server();
+    let k = Kubectl::v1_32(server.kubeconfig()).unwrap();
+    k.ok(&["create", "deployment", "web", "--image=nginx"]).unwrap();
+    let get = |path: &str| k.ok(&["get", "deploy", "web", "-o", &format!("jsonpath={path}")]).unwrap();
+    assert_eq!(
+        get(
+            "{.spec.strategy.type} {.spec.strategy.rollingUpdate.maxSurge} {.spec.revisionHistoryLimit} {.spec.progressDeadlineSeconds}"
+        ),
+        "RollingUpdate 25% 10 600"
+    );
+    assert_eq!(
+        get(
+            "{.spec.template.spec.restartPolicy} {.spec.template.spec.dnsPolicy} {.spec.template.spec.containers[0].imagePullPolicy}"
+        ),
+        "Always ClusterFirst Always"
+    );
+    let no_selector = r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "bad"},
+        "spec": {"template": {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}}"#;
+    let err = k.fails_with_input(&["create", "-f", "-", "--validate=false"], Some(no_selector)).unwrap();
+    // kubectl renders an Invalid error from its causes, as against Kubernetes.
+    assert!(err.contains("The Deployment \"bad\" is invalid"), "{err}");
+    assert!(err.contains("* spec.selector: Required value"), "{err}");
+    let err = k.fails(&["scale", "deploy", "web", "--replicas=-1"]).unwrap();
+    assert!(err.contains("must be greater than or equal to 0"), "{err}");
+    let err = k.fails(&["patch", "deploy", "web", "--type=merge", "-p", r#"{"spec":{"selector":{"matchLabels":{"app":"other"}},"template":{"metadata":{"labels":{"app":"other"}}}}}"#]).unwrap();
+    assert!(err.contains("field is immutable"), "{err}");
+    let err = k.fails(&["create", "namespace", "Not_A_Label"]).unwrap();
+    assert!(err.contains("a lowercase RFC 1123 label must consist of lower case alphanumeric characters"), "{err}");
+    let bad_key = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  bad key: \"1\"\n";
+    let err = k.fails_with_input(&["create", "-f", "-", "--validate=false"], Some(bad_key)).unwrap();
+    assert!(err.contains("The ConfigMap \"x\" is invalid"), "{err}");
+    assert!(err.contains("a valid config key must consist of alphanumeric characters"), "{err}");
 }
