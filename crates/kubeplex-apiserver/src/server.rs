@@ -45,6 +45,11 @@ pub async fn run(
     on_ready: impl FnOnce(&str, &std::path::Path),
 ) -> Result<(), ServerError> {
     let store = config.store.open(&config.data_dir, &config.store_options).await?;
+    if matches!(config.store, StoreSpec::Etcd { .. }) {
+        // SQLite compacts itself; etcd is compacted by its clients, as
+        // kube-apiserver does.
+        tokio::spawn(compact_periodically(Arc::clone(&store), config.store_options.compaction_interval));
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Listen { addr: config.listen, source })?;
@@ -61,4 +66,22 @@ pub async fn run(
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "serving the Kubernetes API");
     transport::serve(listener, pki.server_config()?, router, shutdown).await;
     Ok(())
+}
+
+/// Compacts `store` every `interval` to the revision it had one interval
+/// earlier, so history spans one to two intervals.
+async fn compact_periodically(store: Arc<dyn kubeplex_store::Store>, interval: std::time::Duration) {
+    let mut mark = None;
+    loop {
+        tokio::time::sleep(interval).await;
+        if let Some(revision) = mark
+            && let Err(e) = store.compact(revision).await
+        {
+            tracing::warn!(revision, error = %e, "compacting the store failed");
+        }
+        match store.current_revision().await {
+            Ok(current) => mark = Some(current),
+            Err(e) => tracing::warn!(error = %e, "reading the store's revision failed"),
+        }
+    }
 }

@@ -140,6 +140,15 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
     };
     let CacheWatch { replay, live } = watch;
     let live = stream::unfold(live, |mut rx| async move { rx.recv().await.map(|event| (event, rx)) });
+    // The cache drops a watcher that falls behind (or loses the store): say
+    // so, so the client lists and watches again.
+    let fell_behind = stream::once(async {
+        line(
+            "ERROR",
+            &ApiError::resource_version_too_old_message("the watch fell behind and was closed; list and watch again")
+                .to_status(),
+        )
+    });
     let live_encoder = Arc::clone(&encoder);
     let changes = stream::iter(replay).chain(live).filter_map(move |e| {
         let line = (e.revision > after)
@@ -151,8 +160,11 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
             .flatten();
         std::future::ready(line)
     });
-    let body =
-        stream::iter(initial).chain(changes).take_until(tokio::time::sleep(timeout)).map(Ok::<Bytes, Infallible>);
+    let body = stream::iter(initial)
+        .chain(changes)
+        .chain(fell_behind)
+        .take_until(tokio::time::sleep(timeout))
+        .map(Ok::<Bytes, Infallible>);
     Ok(streaming(Body::from_stream(body)))
 }
 

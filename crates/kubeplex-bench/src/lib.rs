@@ -14,10 +14,15 @@
 //!                                      last line "sqlite/etcd concurrent-write throughput ratio: X.XX"
 //! ```
 //!
+//! The API benchmark (`api`, see [`api`]) runs kubeplex's API server in a
+//! child process (this binary's hidden `serve` subcommand) and drives it
+//! over HTTPS; its last line is `KiB per idle logical cluster: X`.
+//!
 //! The library part exists so that the crate's tests run every workload
 //! with tiny parameters; `anyhow` is used only for the benchmark's own setup
 //! (temporary directories, starting etcd), as in a binary.
 
+pub mod api;
 pub mod stats;
 pub mod table;
 pub mod workloads;

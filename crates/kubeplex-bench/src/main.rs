@@ -3,13 +3,20 @@
 //!
 //! ```text
 //! cargo run --release -p kubeplex-bench -- store [--backends sqlite,etcd] [--duration 5s] ...
+//! cargo run --release -p kubeplex-bench -- api [--clients 64] [--watchers 1000] [--clusters 10000] ...
 //! ```
+//!
+//! `serve` (hidden) is the API server the `api` benchmark starts as a child
+//! process: this same binary, re-executed.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use kubeplex_bench::api::workloads::ApiParams;
+use kubeplex_bench::api::{ApiBenchConfig, run_api_bench};
 use kubeplex_bench::workloads::WorkloadParams;
 use kubeplex_bench::{Backend, StoreBenchConfig, parse_duration, run_store_bench};
 
@@ -27,6 +34,107 @@ enum Command {
     /// loopback unless --etcd-endpoint is given); prints a table and, last,
     /// the sqlite/etcd concurrent-write throughput ratio.
     Store(StoreArgs),
+    /// The API server: HTTPS requests of many clients against kubeplex's API
+    /// server (SQLite store) in a child process; prints a table, the server's
+    /// resident memory and, last, the KiB each idle logical cluster adds.
+    Api(ApiArgs),
+    /// Runs the API server for the `api` benchmark (started by it).
+    #[command(hide = true)]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ApiArgs {
+    /// How long each timed workload (create, get, list) runs.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    duration: Duration,
+
+    /// Concurrent clients, one keep-alive connection each (create, get,
+    /// logical clusters).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    clients: u32,
+
+    /// Bytes of data in each ConfigMap.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    value_size: u32,
+
+    /// ConfigMaps in the listed namespace.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    list_objects: u32,
+
+    /// `limit` of the paginated list.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    page_size: u32,
+
+    /// Watchers of one namespace.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    watchers: u32,
+
+    /// Changes per second written while watched.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    watch_rate: u32,
+
+    /// How long changes are written while watched.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    watch_duration: Duration,
+
+    /// Clients sharing the paced watched writes.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    watch_writers: u32,
+
+    /// Watches per connection: 1 = one HTTP/1.1 connection per watcher;
+    /// more = HTTP/2 streams on shared connections (at most 1000).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    watch_streams_per_connection: u32,
+
+    /// Logical clusters to create.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    clusters: u32,
+
+    /// Pause before each memory reading.
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    settle: Duration,
+
+    /// A request taking longer than this counts as an error.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    op_timeout: Duration,
+
+    /// Where to make the server's temporary data directory.
+    #[arg(long)]
+    tmp_dir: Option<PathBuf>,
+}
+
+impl ApiArgs {
+    fn config(self, server_exe: PathBuf) -> ApiBenchConfig {
+        let params = ApiParams {
+            duration: self.duration,
+            clients: self.clients as usize,
+            value_size: self.value_size as usize,
+            list_objects: self.list_objects as usize,
+            page_size: self.page_size as usize,
+            watchers: self.watchers as usize,
+            watch_rate: self.watch_rate,
+            watch_duration: self.watch_duration,
+            watch_writers: self.watch_writers as usize,
+            watch_streams_per_connection: self.watch_streams_per_connection as usize,
+            clusters: self.clusters as usize,
+            settle: self.settle,
+            drain_timeout: ApiParams::default().drain_timeout,
+            op_timeout: self.op_timeout,
+        };
+        ApiBenchConfig { params, temp_parent: self.tmp_dir, ..ApiBenchConfig::new(server_exe) }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The server's data directory.
+    #[arg(long)]
+    data_dir: PathBuf,
+
+    /// Where to listen (the port may be 0).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
 }
 
 #[derive(Debug, Args)]
@@ -135,5 +243,42 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Api(args) => {
+            let exe = match std::env::current_exe() {
+                Ok(exe) => exe,
+                Err(e) => {
+                    eprintln!("kubeplex-bench api: cannot find this executable to start the server: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let config = args.config(exe);
+            let progress = |line: &str| eprintln!("[bench] {line}");
+            // On Ctrl-C the run is dropped, which kills the server by its PID
+            // and removes its data directory.
+            let outcome = tokio::select! {
+                outcome = run_api_bench(&config, &progress) => outcome,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("kubeplex-bench api: interrupted");
+                    return ExitCode::from(130);
+                }
+            };
+            match outcome {
+                Ok(report) => {
+                    print!("{}", report.render());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("kubeplex-bench api: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Serve(args) => match kubeplex_bench::api::process::serve(args.data_dir, args.listen).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kubeplex-bench serve: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -163,20 +163,20 @@ pub struct BenchStore {
 
 /// Successes, latencies and failures collected by one task.
 #[derive(Debug, Default)]
-struct Recorder {
-    latency: Histogram,
-    ok: u64,
-    errors: u64,
-    first_error: Option<String>,
+pub(crate) struct Recorder {
+    pub(crate) latency: Histogram,
+    pub(crate) ok: u64,
+    pub(crate) errors: u64,
+    pub(crate) first_error: Option<String>,
 }
 
 impl Recorder {
-    fn ok(&mut self, latency: Duration) {
+    pub(crate) fn ok(&mut self, latency: Duration) {
         self.ok += 1;
         self.latency.record(latency);
     }
 
-    fn error(&mut self, what: impl fmt::Display) {
+    pub(crate) fn error(&mut self, what: impl fmt::Display) {
         self.errors += 1;
         if self.first_error.is_none() {
             self.first_error = Some(what.to_string());
@@ -184,14 +184,14 @@ impl Recorder {
     }
 
     /// Counts `n` failures described by `what`.
-    fn fail_many(&mut self, n: u64, what: impl fmt::Display) {
+    pub(crate) fn fail_many(&mut self, n: u64, what: impl fmt::Display) {
         if n > 0 {
             self.error(what);
             self.errors += n - 1;
         }
     }
 
-    fn merge(&mut self, other: Recorder) {
+    pub(crate) fn merge(&mut self, other: Recorder) {
         self.latency.merge(&other.latency);
         self.ok += other.ok;
         self.errors += other.errors;
@@ -200,7 +200,7 @@ impl Recorder {
         }
     }
 
-    fn finish(self, elapsed: Duration, detail: String) -> WorkloadResult {
+    pub(crate) fn finish(self, elapsed: Duration, detail: String) -> WorkloadResult {
         WorkloadResult {
             ops: self.ok,
             errors: self.errors,
@@ -319,7 +319,7 @@ pub async fn concurrent_create(b: &BenchStore, p: &WorkloadParams) -> WorkloadRe
 }
 
 /// Joins recorder tasks, counting a task that panicked as one error.
-async fn join_all(tasks: Vec<tokio::task::JoinHandle<Recorder>>) -> Recorder {
+pub(crate) async fn join_all(tasks: Vec<tokio::task::JoinHandle<Recorder>>) -> Recorder {
     let mut total = Recorder::default();
     for task in tasks {
         match task.await {

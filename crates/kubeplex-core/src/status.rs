@@ -189,6 +189,11 @@ impl ApiError {
         Self::new(410, "Expired", format!("too old resource version: {requested} ({oldest})"))
     }
 
+    /// 410 Expired with a free text (a watch that cannot go on).
+    pub fn resource_version_too_old_message(message: impl Into<String>) -> Self {
+        Self::new(410, "Expired", message)
+    }
+
     /// 413 for a body over the limit.
     pub fn too_large(limit: usize) -> Self {
         Self::new(413, "RequestEntityTooLarge", format!("Request entity too large: limit is {limit}"))
