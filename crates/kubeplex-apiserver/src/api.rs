@@ -181,6 +181,9 @@ async fn resource_request(
         (Method::GET, None) => crud::list(api, &target, &query).await,
         (Method::GET, Some(_)) => crud::get(api, &target).await,
         (Method::POST, None) => crud::create(api, &target, &query, &parts.headers, body).await,
+        (Method::POST, Some(_)) if target.subresource.as_deref() == Some("binding") => {
+            crud::bind(api, &target, &query, &parts.headers, body).await
+        }
         (Method::PUT, Some(_)) => crud::update(api, &target, &query, &parts.headers, body).await,
         (Method::PATCH, Some(_)) => patch::patch(api, &target, &query, &parts.headers, body).await,
         (Method::DELETE, Some(_)) => crud::delete(api, &target, &query, &parts.headers, body).await,

@@ -20,6 +20,7 @@ use crate::objects::{self, meta, meta_mut, meta_str};
 use crate::path::ROOT_CLUSTER;
 use crate::select::Selection;
 use crate::table;
+use crate::watchcache::Scope;
 use crate::{convert, strategy};
 
 /// Tries of a create whose generated name collided.
@@ -176,7 +177,27 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
     let single_scope = t.namespace.is_some() || !t.def.namespaced;
     let mut items = Vec::new();
     let mut more: Option<(String, u64)> = None;
+    let any_version = query.get("resourceVersion") == Some("0") && continue_token.is_none();
     match selection.exact_name().filter(|_| single_scope && continue_token.is_none()) {
+        // resourceVersion=0 means "any data": the watch cache answers; later
+        // pages come from the store at the snapshot's revision.
+        _ if any_version => {
+            let cache = api.caches.get(t.def.storage, t.def.namespaced).await?;
+            let scope = Scope { cluster: t.cluster.clone(), namespace: t.namespace.clone() };
+            let snapshot = cache.snapshot(&scope)?;
+            revision = Some(snapshot.revision);
+            for (i, cached) in snapshot.objects.iter().enumerate() {
+                if limit.is_some_and(|l| items.len() >= l) {
+                    let last = &snapshot.objects[i - 1].key;
+                    more = Some((last.clone(), (snapshot.objects.len() - i) as u64));
+                    break;
+                }
+                let object = served(t.def, cached.value()?);
+                if selection.matches(&object) {
+                    items.push(object);
+                }
+            }
+        }
         // `metadata.name=X` in one namespace is one key: no scan.
         Some(name) => {
             let key = objects::key(t.def, &t.cluster, t.namespace.as_deref(), name);
@@ -371,6 +392,67 @@ pub async fn bootstrap_cluster(api: &ApiServer, cluster: &str) -> Result<(), Api
         }
     }
     Ok(())
+}
+
+/// `POST pods/<name>/binding`: assigns the pod to a node, as a scheduler
+/// does (k8s-api.md §10.7).
+pub async fn bind(
+    api: &Arc<ApiServer>,
+    t: &Target,
+    query: &Query,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(body).await?;
+    let binding = decode_object(headers, &bytes, "v1", "Binding")?;
+    let node = binding["target"]["name"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::invalid("Binding", "", t.name(), vec![cause::required("target.name", "")]))?;
+    if binding["target"]["kind"].as_str().is_some_and(|k| !k.is_empty() && k != "Node") {
+        return Err(ApiError::invalid(
+            "Binding",
+            "",
+            t.name(),
+            vec![cause::not_supported(
+                "target.kind",
+                binding["target"]["kind"].as_str().unwrap_or(""),
+                &["Node", "<empty>"],
+            )],
+        ));
+    }
+    let binding_conflict = |why: String| ApiError::conflict("pods/binding", "", t.name(), &why);
+    let annotations = binding["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
+    let dry_run = dry_run(query)?;
+    let pod = Target { subresource: None, ..t.clone() };
+    write_object(api, &pod, None, dry_run, |old| {
+        if meta(old).contains_key("deletionTimestamp") {
+            return Err(binding_conflict(format!("pod {} is being deleted, cannot be assigned to a host", t.name())));
+        }
+        if let Some(bound) = old["spec"]["nodeName"].as_str().filter(|n| !n.is_empty()) {
+            return Err(binding_conflict(format!("pod {} is already assigned to node {bound:?}", t.name())));
+        }
+        let mut new = old.clone();
+        new["spec"]["nodeName"] = json!(node);
+        if !annotations.is_empty() {
+            let meta = meta_mut(&mut new);
+            let target = meta.entry("annotations").or_insert_with(|| json!({}));
+            if let Some(target) = target.as_object_mut() {
+                target.extend(annotations.clone());
+            }
+        }
+        let conditions = new["status"]["conditions"].as_array().cloned().unwrap_or_default();
+        let mut conditions: Vec<Value> = conditions.into_iter().filter(|c| c["type"] != "PodScheduled").collect();
+        conditions.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": objects::now()}));
+        new["status"]["conditions"] = json!(conditions);
+        Ok(new)
+    })
+    .await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+    ))
 }
 
 /// The `Scale` of a resource with a scale subresource.

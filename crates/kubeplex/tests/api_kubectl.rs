@@ -531,3 +531,38 @@ fn upstream_defaults_and_validation_errors() {
     assert!(err.contains("The ConfigMap \"x\" is invalid"), "{err}");
     assert!(err.contains("a valid config key must consist of alphanumeric characters"), "{err}");
 }
+
+#[test]
+fn binding_cache_lists_and_describe() {
+    let server = server();
+    let k = Kubectl::v1_32(server.kubeconfig()).unwrap();
+    k.ok(&["run", "p", "--image=nginx"]).unwrap();
+    let binding = r#"{"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"}, "target": {"kind": "Node", "name": "node-1"}}"#;
+    let out = k
+        .ok_with_input(&["create", "--raw", "/api/v1/namespaces/default/pods/p/binding", "-f", "-"], Some(binding))
+        .unwrap();
+    assert!(out.contains("\"status\":\"Success\""), "{out}");
+    assert_eq!(k.ok(&["get", "pod", "p", "-o", "jsonpath={.spec.nodeName}"]).unwrap(), "node-1");
+    let err = k
+        .fails_with_input(&["create", "--raw", "/api/v1/namespaces/default/pods/p/binding", "-f", "-"], Some(binding))
+        .unwrap();
+    assert!(err.contains("pod p is already assigned to node \"node-1\""), "{err}");
+
+    // resourceVersion=0 lists come from the watch cache, later pages from the store.
+    for i in 0..5 {
+        k.ok(&["create", "configmap", &format!("c{i}")]).unwrap();
+    }
+    let raw = k.ok(&["get", "--raw", "/api/v1/namespaces/default/configmaps?resourceVersion=0&limit=2"]).unwrap();
+    let page: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let token = page["metadata"]["continue"].as_str().unwrap();
+    let raw =
+        k.ok(&["get", "--raw", &format!("/api/v1/namespaces/default/configmaps?limit=10&continue={token}")]).unwrap();
+    let rest: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 3);
+
+    let described = k.ok(&["describe", "pod", "p"]).unwrap();
+    assert!(described.contains("Node:") && described.contains("node-1"), "{described}");
+    let described = k.ok(&["describe", "configmap", "c0"]).unwrap();
+    assert!(described.contains("Name:         c0"), "{described}");
+}
