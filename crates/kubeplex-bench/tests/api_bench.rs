@@ -56,7 +56,7 @@ async fn check(params: ApiParams) {
     let clusters = report.result(ApiWorkload::LogicalClusters).expect("clusters row");
     assert_eq!(clusters.ops, 20, "{text}");
     assert_eq!(report.memory.clusters_created, 20);
-    assert!(report.memory.idle_kib.is_some_and(|kib| kib > 0), "{text}");
+    assert!(report.memory.idle.is_some_and(|rss| rss.total > 0), "{text}");
 
     // The server was killed and reaped.
     let pid = report.memory.pid;

@@ -28,7 +28,7 @@ use anyhow::{Context as _, bail};
 use crate::table::{Align, Table, format_ms, format_rate, group_thousands};
 use crate::workloads::WorkloadResult;
 use client::Tls;
-use process::ServerProcess;
+use process::{Rss, ServerProcess};
 use workloads::{ApiParams, ApiWorkload, Target};
 
 /// Target: ConfigMap creates per second, at least.
@@ -82,24 +82,34 @@ pub struct ApiRow {
     pub result: WorkloadResult,
 }
 
-/// The server's resident memory (VmRSS) at the points it was read, in KiB.
+/// The server's resident memory at the points it was read.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Memory {
     pub pid: u32,
     /// Just after start (and a settle).
-    pub idle_kib: Option<u64>,
+    pub idle: Option<Rss>,
     /// After the other workloads, connections closed, before the clusters.
-    pub before_clusters_kib: Option<u64>,
+    pub before_clusters: Option<Rss>,
     /// After creating the clusters, connections closed, after a settle.
-    pub after_clusters_kib: Option<u64>,
+    pub after_clusters: Option<Rss>,
     /// Logical clusters created between the two readings.
     pub clusters_created: u64,
 }
 
 impl Memory {
-    /// (after − before) / clusters created, in KiB.
+    /// VmRSS (after − before) / clusters created, in KiB.
     pub fn kib_per_cluster(&self) -> Option<f64> {
-        let (before, after) = (self.before_clusters_kib?, self.after_clusters_kib?);
+        self.per_cluster(|r| r.total)
+    }
+
+    /// The same for anonymous memory only (RssAnon: without the memory-mapped
+    /// database pages, which are the kernel's page cache).
+    pub fn anon_kib_per_cluster(&self) -> Option<f64> {
+        self.per_cluster(|r| r.anon)
+    }
+
+    fn per_cluster(&self, part: impl Fn(&Rss) -> u64) -> Option<f64> {
+        let (before, after) = (part(self.before_clusters.as_ref()?), part(self.after_clusters.as_ref()?));
         (self.clusters_created > 0).then(|| (after as f64 - before as f64) / self.clusters_created as f64)
     }
 }
@@ -159,17 +169,17 @@ impl ApiReport {
     /// The memory section, one line each.
     pub fn memory_lines(&self) -> Vec<String> {
         let m = &self.memory;
-        let show = |kib: Option<u64>| kib.map(mib).unwrap_or_else(|| "n/a".to_string());
+        let show = |rss: Option<Rss>| rss.map(|r| r.to_string()).unwrap_or_else(|| "n/a".to_string());
         let mut lines = vec![
-            ("idle, after start:".to_string(), show(m.idle_kib)),
-            ("before the logical clusters (idle again):".to_string(), show(m.before_clusters_kib)),
+            ("idle, after start:".to_string(), show(m.idle)),
+            ("before the logical clusters (idle again):".to_string(), show(m.before_clusters)),
             (
                 format!("after {} logical clusters (idle again):", group_thousands(m.clusters_created)),
-                show(m.after_clusters_kib),
+                show(m.after_clusters),
             ),
         ];
-        if let Some(per) = self.memory.kib_per_cluster() {
-            lines.push(("added per idle logical cluster:".to_string(), format!("{per:.1} KiB")));
+        if let (Some(total), Some(anon)) = (m.kib_per_cluster(), m.anon_kib_per_cluster()) {
+            lines.push(("added per idle logical cluster:".to_string(), format!("{total:.1} KiB (anon {anon:.1} KiB)")));
         }
         let width = lines.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0);
         lines.into_iter().map(|(label, value)| format!("{label:<width$} {value}")).collect()
@@ -250,7 +260,7 @@ impl ApiReport {
                 lines.push(format!("resident memory per idle logical cluster <= {TARGET_KIB_PER_CLUSTER:.0} KiB: n/a"))
             }
         }
-        if let Some(idle) = self.memory.idle_kib {
+        if let Some(idle) = self.memory.idle.map(|r| r.total) {
             lines.push(format!(
                 "idle server <= {} resident: {}, {}",
                 mib(TARGET_IDLE_KIB),
@@ -345,8 +355,8 @@ impl<'a> CpuMeter<'a> {
     /// `cpu server 150%, bench 40%` since the start, and the server's
     /// resident memory now: `; server rss 80.1 MiB`.
     fn describe(&self) -> String {
-        let rss = match self.server.rss_kib() {
-            Ok(kib) => mib(kib),
+        let rss = match self.server.rss() {
+            Ok(rss) => mib(rss.total),
             Err(_) => "?".to_string(),
         };
         format!("{}; server rss {rss}", self.cpu())
@@ -429,8 +439,8 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     let mut memory = Memory { pid: server.pid(), ..Memory::default() };
 
     tokio::time::sleep(p.settle).await;
-    memory.idle_kib = server.rss_kib().ok();
-    progress(&format!("server idle: {}", memory.idle_kib.map(mib).unwrap_or_else(|| "?".into())));
+    memory.idle = server.rss().ok();
+    progress(&format!("server idle: {}", memory.idle.map(|r| r.to_string()).unwrap_or_else(|| "?".into())));
 
     for namespace in [workloads::LIST_NAMESPACE, workloads::WATCH_NAMESPACE] {
         workloads::create_namespace(&target, namespace, p.op_timeout)
@@ -503,24 +513,24 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     rows.push(ApiRow { workload: ApiWorkload::Watch, result });
 
     tokio::time::sleep(p.settle).await;
-    memory.before_clusters_kib = server.rss_kib().ok();
+    memory.before_clusters = server.rss().ok();
     progress(&ApiWorkload::LogicalClusters.label(p));
     let cpu = CpuMeter::start(&server);
     let result = with_cpu(workloads::logical_clusters(&target, p).await, &cpu);
     report(ApiWorkload::LogicalClusters, &result);
     memory.clusters_created = result.ops;
     tokio::time::sleep(p.settle).await;
-    memory.after_clusters_kib = server.rss_kib().ok();
+    memory.after_clusters = server.rss().ok();
     let mut result = result;
-    if let (Some(before), Some(after)) = (memory.before_clusters_kib, memory.after_clusters_kib) {
-        let added = after as i64 - before as i64;
+    if let (Some(before), Some(after)) = (memory.before_clusters, memory.after_clusters) {
+        let added = after.total as i64 - before.total as i64;
         result.detail = format!("{}; {:+.1} MiB resident", result.detail, added as f64 / 1024.0);
     }
     rows.push(ApiRow { workload: ApiWorkload::LogicalClusters, result });
     progress(&format!(
         "server resident: {} before, {} after the logical clusters",
-        memory.before_clusters_kib.map(mib).unwrap_or_else(|| "?".into()),
-        memory.after_clusters_kib.map(mib).unwrap_or_else(|| "?".into())
+        memory.before_clusters.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
+        memory.after_clusters.map(|r| r.to_string()).unwrap_or_else(|| "?".into())
     ));
 
     if let (Some(start), Some(end)) = (load_at_start, load_average()) {
@@ -560,9 +570,9 @@ mod tests {
             ],
             memory: Memory {
                 pid: 7,
-                idle_kib: Some(20 * 1024),
-                before_clusters_kib: Some(100_000),
-                after_clusters_kib: Some(100_000 + 15_000),
+                idle: Some(Rss { total: 20 * 1024, anon: 10 * 1024, file: 10 * 1024, shmem: 0 }),
+                before_clusters: Some(Rss { total: 100_000, anon: 60_000, file: 40_000, shmem: 0 }),
+                after_clusters: Some(Rss { total: 115_000, anon: 70_000, file: 45_000, shmem: 0 }),
                 clusters_created: 10_000,
             },
         };
@@ -574,6 +584,11 @@ mod tests {
         assert!(text.contains("idle server <= 50.0 MiB resident: 20.0 MiB, met"), "{text}");
         assert!(text.contains("resident memory per idle logical cluster <= 100 KiB: 1.5 KiB, met"), "{text}");
         assert!(text.contains("zero errors in every workload: 1 errors, MISSED"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("  added per idle logical cluster:") && l.ends_with(" 1.5 KiB (anon 1.0 KiB)")),
+            "{text}"
+        );
         assert!(text.contains("  create: boom"), "{text}");
         // Rows in the order the workloads run.
         let create_at = text.find("create ConfigMap, 64 clients").expect("create row");
@@ -587,8 +602,8 @@ mod tests {
     #[test]
     fn memory_per_cluster() {
         let m = Memory {
-            before_clusters_kib: Some(1000),
-            after_clusters_kib: Some(900),
+            before_clusters: Some(Rss { total: 1000, ..Rss::default() }),
+            after_clusters: Some(Rss { total: 900, ..Rss::default() }),
             clusters_created: 100,
             ..Memory::default()
         };

@@ -6,7 +6,7 @@
 //!   bench ── spawn EXE serve --data-dir D --listen 127.0.0.1:0 (stdin piped)
 //!     │        └─ server::run ─ on_ready: write D/bench-server.url
 //!     ├─ wait for D/admin.kubeconfig and D/bench-server.url (child still alive)
-//!     ├─ rss_kib(): /proc/PID/status VmRSS · cpu_seconds(): /proc/PID/stat
+//!     ├─ rss(): /proc/PID/status VmRSS, RssAnon, RssFile, RssShmem · cpu_seconds(): /proc/PID/stat
 //!     └─ drop: SIGKILL the PID, reap it (also on errors and Ctrl-C)
 //! ```
 //!
@@ -100,11 +100,11 @@ impl ServerProcess {
         &self.url
     }
 
-    /// Its resident memory (VmRSS), in KiB.
-    pub fn rss_kib(&self) -> anyhow::Result<u64> {
+    /// Its resident memory (VmRSS and its parts).
+    pub fn rss(&self) -> anyhow::Result<Rss> {
         let path = format!("/proc/{}/status", self.pid());
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-        status_field_kib(&text, "VmRSS").with_context(|| format!("no VmRSS in {path}"))
+        Rss::from_status(&text).with_context(|| format!("no VmRSS in {path}"))
     }
 
     /// The CPU time (user + system) it has used so far, in seconds.
@@ -130,6 +130,48 @@ fn cpu_seconds_of(path: &str) -> anyhow::Result<f64> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
     let ticks = stat_cpu_ticks(&text).with_context(|| format!("no CPU times in {path}"))?;
     Ok(ticks as f64 / TICKS_PER_SECOND)
+}
+
+/// Resident memory of a process, in KiB, from `/proc/PID/status`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rss {
+    /// `VmRSS`: everything resident.
+    pub total: u64,
+    /// `RssAnon`: heap and stacks.
+    pub anon: u64,
+    /// `RssFile`: mapped files (the binary, SQLite's memory-mapped database).
+    pub file: u64,
+    /// `RssShmem`: shared memory (SQLite's WAL index).
+    pub shmem: u64,
+}
+
+impl Rss {
+    /// The figures of a `/proc/PID/status` text (`None` without `VmRSS`;
+    /// a missing part counts as 0).
+    pub fn from_status(status: &str) -> Option<Rss> {
+        let part = |name| status_field_kib(status, name).unwrap_or(0);
+        Some(Rss {
+            total: status_field_kib(status, "VmRSS")?,
+            anon: part("RssAnon"),
+            file: part("RssFile"),
+            shmem: part("RssShmem"),
+        })
+    }
+}
+
+impl std::fmt::Display for Rss {
+    /// `355.1 MiB (anon 120.0, file 230.0, shmem 5.1)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        write!(
+            f,
+            "{:.1} MiB (anon {:.1}, file {:.1}, shmem {:.1})",
+            mib(self.total),
+            mib(self.anon),
+            mib(self.file),
+            mib(self.shmem)
+        )
+    }
 }
 
 /// A `Name:   1234 kB` field of `/proc/PID/status`, in KiB.
@@ -222,6 +264,10 @@ mod tests {
         assert_eq!(status_field_kib(status, "RssAnon"), Some(1));
         assert_eq!(status_field_kib(status, "VmSwap"), None);
         assert_eq!(status_field_kib("VmRSS: lots", "VmRSS"), None);
+        let rss = Rss::from_status(status).expect("VmRSS");
+        assert_eq!(rss, Rss { total: 23456, anon: 1, file: 0, shmem: 0 });
+        assert_eq!(rss.to_string(), "22.9 MiB (anon 0.0, file 0.0, shmem 0.0)");
+        assert_eq!(Rss::from_status("RssAnon:\t 1 kB\n"), None);
     }
 
     #[test]
