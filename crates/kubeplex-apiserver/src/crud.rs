@@ -237,8 +237,8 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
     }
     for item in &mut items {
         if let Some(obj) = item.as_object_mut() {
-            obj.remove("kind");
-            obj.remove("apiVersion");
+            obj.shift_remove("kind");
+            obj.shift_remove("apiVersion");
         }
     }
     let revision = revision.unwrap_or(current);
@@ -256,12 +256,13 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
             &table::render(t.def, &items, opts, &metadata, jiff::Timestamp::now()),
         ));
     }
-    let list = json!({
+    let mut list = json!({
         "kind": format!("{}List", t.def.kind),
         "apiVersion": t.def.api_version(),
         "metadata": metadata,
-        "items": items,
     });
+    // Moved in, not copied (json! would serialize every item again).
+    list["items"] = Value::Array(items);
     Ok(json_response(StatusCode::OK, &list))
 }
 
@@ -496,7 +497,7 @@ pub fn replacement(t: &Target, old: &Value, body: &Value) -> Result<Value, ApiEr
                 match old.get("status") {
                     Some(status) => new["status"] = status.clone(),
                     None => {
-                        new.as_object_mut().map(|o| o.remove("status"));
+                        new.as_object_mut().map(|o| o.shift_remove("status"));
                     }
                 }
             }

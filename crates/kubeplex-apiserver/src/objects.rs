@@ -34,7 +34,7 @@ pub fn prefix(def: &ResourceDef, cluster: &str, namespace: Option<&str>) -> Stri
 pub fn encode(object: &Value) -> Result<Bytes, ApiError> {
     let mut object = object.clone();
     if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("resourceVersion");
+        meta.shift_remove("resourceVersion");
     }
     serde_json::to_vec(&object).map(Bytes::from).map_err(|e| ApiError::internal(format!("encoding object: {e}")))
 }
@@ -133,7 +133,7 @@ pub fn check_type_and_namespace(
             ));
         }
         (None, Some(_)) => {
-            meta.remove("namespace");
+            meta.shift_remove("namespace");
         }
         _ => {}
     }
@@ -150,14 +150,14 @@ pub fn init_new(object: &mut Value) {
     let has_spec = object.get("spec").is_some();
     let meta = meta_mut(object);
     for field in SERVER_OWNED {
-        meta.remove(*field);
+        meta.shift_remove(*field);
     }
     meta.insert("uid".into(), json!(new_uid()));
     meta.insert("creationTimestamp".into(), json!(now()));
     if has_spec {
         meta.insert("generation".into(), json!(1));
     } else {
-        meta.remove("generation");
+        meta.shift_remove("generation");
     }
 }
 
@@ -170,16 +170,16 @@ pub fn carry_over(new: &mut Value, old: &Value) {
     for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] {
         match old_meta.get(field) {
             Some(v) => meta.insert(field.into(), v.clone()),
-            None => meta.remove(field),
+            None => meta.shift_remove(field),
         };
     }
-    meta.remove("selfLink");
+    meta.shift_remove("selfLink");
     match old_meta.get("generation").and_then(Value::as_i64) {
         Some(g) => {
             meta.insert("generation".into(), json!(if spec_changed { g + 1 } else { g }));
         }
         None => {
-            meta.remove("generation");
+            meta.shift_remove("generation");
         }
     }
 }

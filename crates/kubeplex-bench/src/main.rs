@@ -78,8 +78,9 @@ struct ApiArgs {
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     watch_duration: Duration,
 
-    /// Clients sharing the paced watched writes.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Clients sharing the paced watched writes (enough to keep the pace
+    /// when one write takes longer than the interval between writes).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     watch_writers: u32,
 
     /// Watches per connection: 1 = one HTTP/1.1 connection per watcher;

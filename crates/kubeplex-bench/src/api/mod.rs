@@ -299,7 +299,7 @@ impl ApiReport {
         out.push_str(
             "(p50/p99: latency of each request, to the last byte of the response; list-paged: of a walk through \
              every page; watch: from just before the create is sent to receipt by each watcher, ops/s = \
-             deliveries/s; cpu: of each process over the workload, 100% = one core; server rss: VmRSS at its end)\n",
+             deliveries/s; cpu: of each process over the workload, 100% = one core; server rss: VmRSS at its end, anon = RssAnon)\n",
         );
         out.push_str(&format!("\nserver resident memory (VmRSS of pid {}):\n", self.memory.pid));
         for line in self.memory_lines() {
@@ -356,7 +356,7 @@ impl<'a> CpuMeter<'a> {
     /// resident memory now: `; server rss 80.1 MiB`.
     fn describe(&self) -> String {
         let rss = match self.server.rss() {
-            Ok(rss) => mib(rss.total),
+            Ok(rss) => format!("{} (anon {:.1})", mib(rss.total), rss.anon as f64 / 1024.0),
             Err(_) => "?".to_string(),
         };
         format!("{}; server rss {rss}", self.cpu())

@@ -93,7 +93,7 @@ impl Default for ApiParams {
             watchers: 1000,
             watch_rate: 100,
             watch_duration: Duration::from_secs(5),
-            watch_writers: 4,
+            watch_writers: 16,
             watch_streams_per_connection: 1,
             clusters: 10_000,
             settle: Duration::from_secs(2),

@@ -45,6 +45,7 @@ pub(super) const META_COMPACTED: &str = "compact_rev";
 /// on acknowledgement), schema created if missing.
 pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(|e| map_err(path, e))?;
+    stable_plans(&conn, path)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
@@ -55,7 +56,10 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     .map_err(|e| map_err(path, e))?;
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).map_err(|e| map_err(path, e))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Backend { path: path.display().to_string(), message: format!("cannot enable WAL mode (journal_mode is {mode})") });
+        return Err(StoreError::Backend {
+            path: path.display().to_string(),
+            message: format!("cannot enable WAL mode (journal_mode is {mode})"),
+        });
     }
     conn.execute_batch(SCHEMA).map_err(|e| map_err(path, e))?;
     Ok(conn)
@@ -65,10 +69,23 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
 pub(super) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| map_err(path, e))?;
+    stable_plans(&conn, path)?;
     // Memory-mapped reads skip the page cache's copies on large ranges.
-    conn.execute_batch("PRAGMA query_only = 1; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16384; PRAGMA mmap_size = 1073741824;")
-        .map_err(|e| map_err(path, e))?;
+    conn.execute_batch(
+        "PRAGMA query_only = 1; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16384; PRAGMA mmap_size = 1073741824;",
+    )
+    .map_err(|e| map_err(path, e))?;
     Ok(conn)
+}
+
+/// Keeps cached statements prepared. The bundled SQLite is built with STAT4,
+/// under which a statement comparing a bound value to an indexed column is
+/// re-prepared whenever its bindings are cleared, which rusqlite's statement
+/// cache does on every use; the query planner stability guarantee (one plan
+/// per statement) avoids that.
+fn stable_plans(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(|e| map_err(path, e))?;
+    Ok(())
 }
 
 /// Reads one `meta` value (0 when absent).
@@ -82,8 +99,10 @@ pub(super) fn read_meta(conn: &Connection, name: &str) -> rusqlite::Result<i64> 
 
 /// Writes one `meta` value.
 pub(super) fn write_meta(conn: &Connection, name: &str, value: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")?
-        .execute(rusqlite::params![name, value])?;
+    conn.prepare_cached(
+        "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(rusqlite::params![name, value])?;
     Ok(())
 }
 
@@ -92,7 +111,9 @@ pub(super) fn write_meta(conn: &Connection, name: &str, value: i64) -> rusqlite:
 pub(super) fn map_err(path: &Path, err: rusqlite::Error) -> StoreError {
     let path = path.display().to_string();
     match err.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt { path, message: err.to_string() },
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            StoreError::Corrupt { path, message: err.to_string() }
+        }
         _ => StoreError::Backend { path, message: err.to_string() },
     }
 }

@@ -110,7 +110,9 @@ fn range_reads_use_the_key_index() {
     let plan: Vec<String> = conn
         .prepare(&format!("EXPLAIN QUERY PLAN {}", super::read::RANGE_SQL))
         .unwrap()
-        .query_map(rusqlite::params![b"/a/".as_slice(), b"/a0".as_slice(), b"".as_slice(), 10], |r| r.get::<_, String>(3))
+        .query_map(rusqlite::params![b"/a/".as_slice(), b"/a0".as_slice(), b"".as_slice(), 10], |r| {
+            r.get::<_, String>(3)
+        })
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
@@ -132,4 +134,18 @@ async fn paging_reports_what_remains() {
     let keys: Vec<_> = page.kvs.iter().map(|kv| kv.key.as_str()).collect();
     assert_eq!(keys, ["/p/0", "/p/1", "/p/2", "/p/4"]);
     assert_eq!(page.remaining, 5);
+}
+
+#[test]
+fn cached_statements_are_not_prepared_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(super::schema::open_writer(&path).unwrap());
+    let conn = super::schema::open_reader(&path).unwrap();
+    for i in 0..20 {
+        super::read::get(&conn, &format!("/k/{i}"), 100).unwrap();
+    }
+    let sql = "SELECT rev, create_rev, deleted, value FROM kv WHERE key = ?1 AND rev <= ?2 ORDER BY rev DESC LIMIT 1";
+    let stmt = conn.prepare_cached(sql).unwrap();
+    assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0, "get's statement was re-prepared");
 }
