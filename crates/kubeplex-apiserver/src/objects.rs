@@ -65,6 +65,15 @@ pub fn meta(object: &Value) -> &Map<String, Value> {
     object.get("metadata").and_then(Value::as_object).unwrap_or(&EMPTY)
 }
 
+/// `metadata.labels` (string values only).
+pub fn labels(object: &Value) -> std::collections::BTreeMap<String, String> {
+    meta(object)
+        .get("labels")
+        .and_then(Value::as_object)
+        .map(|l| l.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default()
+}
+
 /// A string field of `metadata`.
 pub fn meta_str<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
     meta(object).get(field).and_then(Value::as_str)

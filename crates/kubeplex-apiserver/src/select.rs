@@ -127,7 +127,7 @@ impl Selection {
 
     /// Whether `object` is selected.
     pub fn matches(&self, object: &Value) -> bool {
-        self.matches_labels(&object_labels(object)) && self.fields.matches(|path| Some(field_value(object, path)))
+        self.matches_labels(&objects::labels(object)) && self.fields.matches(|path| Some(field_value(object, path)))
     }
 
     /// Whether labels alone are selected (the cache keeps them parsed).
@@ -144,14 +144,6 @@ impl Selection {
     pub fn matches_fields(&self, object: &Value) -> bool {
         self.fields.matches(|path| Some(field_value(object, path)))
     }
-}
-
-fn object_labels(object: &Value) -> std::collections::BTreeMap<String, String> {
-    objects::meta(object)
-        .get("labels")
-        .and_then(Value::as_object)
-        .map(|l| l.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -264,9 +264,7 @@ async fn store_watch(
             Ok(event) => {
                 event_line(&event, &selection, &encoder).unwrap_or_else(|e| Some(line("ERROR", &e.to_status())))
             }
-            Err(StoreError::Compacted { requested, compacted }) => {
-                Some(line("ERROR", &ApiError::resource_version_too_old(requested, compacted).to_status()))
-            }
+            // A compacted revision maps to 410 Expired, as at the start.
             Err(e) => Some(line("ERROR", &store_error(e).to_status())),
         };
         std::future::ready(line)

@@ -46,12 +46,7 @@ pub struct CachedObject {
 impl CachedObject {
     fn new(key: String, revision: Revision, object: &Value) -> Result<Self, ApiError> {
         let json = serde_json::to_vec(object).map_err(|e| ApiError::internal(format!("encoding object: {e}")))?;
-        let labels = objects::meta(object)
-            .get("labels")
-            .and_then(Value::as_object)
-            .map(|l| l.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
-            .unwrap_or_default();
-        Ok(CachedObject { key, revision, json: Bytes::from(json), labels })
+        Ok(CachedObject { key, revision, json: Bytes::from(json), labels: objects::labels(object) })
     }
 
     /// The object, parsed.
