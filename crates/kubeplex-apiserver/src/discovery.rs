@@ -180,7 +180,8 @@ mod tests {
         assert_eq!(pods["categories"], json!(["all"]));
         assert_eq!(pods["scope"], "Namespaced");
         let apps = aggregated(BUILTIN, false);
-        let deploy = &apps["items"][0]["versions"][0]["resources"][0];
+        let apps_resources = apps["items"][0]["versions"][0]["resources"].as_array().unwrap();
+        let deploy = apps_resources.iter().find(|r| r["resource"] == "deployments").unwrap();
         assert_eq!(deploy["resource"], "deployments");
         assert_eq!(deploy["subresources"][0]["responseKind"]["kind"], "Scale");
     }

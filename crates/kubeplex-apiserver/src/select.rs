@@ -53,7 +53,7 @@ pub fn field_labels(def: &ResourceDef) -> FieldLabels<'static> {
         renamed: &[],
         unknown: UnknownFieldMessage::NotSupported,
     };
-    match (def.group, def.kind) {
+    match (&*def.group, &*def.kind) {
         ("", "Pod") => FieldLabels { renamed: &[("spec.host", "spec.nodeName")], ..core(POD_FIELDS) },
         ("", "Event") => core(EVENT_FIELDS),
         ("", "Namespace") => core(&["metadata.name", "metadata.namespace", "status.phase"]),

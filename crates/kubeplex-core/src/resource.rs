@@ -56,6 +56,9 @@ impl ResourceDef {
     }
 }
 
+/// The category of admission and extension configuration.
+const API_EXTENSIONS: &[&str] = &["api-extensions"];
+
 const fn status(group: &'static str, version: &'static str, kind: &'static str) -> SubresourceDef {
     SubresourceDef { name: "status", group, version, kind, verbs: GET_PATCH_UPDATE }
 }
@@ -100,6 +103,11 @@ impl ResourceDef {
         self
     }
 
+    const fn categories(mut self, categories: &'static [&'static str]) -> Self {
+        self.categories = categories;
+        self
+    }
+
     const fn subs(mut self, subresources: &'static [SubresourceDef]) -> Self {
         self.subresources = subresources;
         self
@@ -111,24 +119,49 @@ impl ResourceDef {
     }
 }
 
-/// The built-in resources, in discovery order (groups in preference order).
+/// The built-in resources, in discovery order (groups in upstream's
+/// preference order, resources alphabetical within a group version).
 pub static BUILTIN: &[ResourceDef] = &[
     // core/v1
-    res("", "v1", "Namespace", "namespaces", "namespace", false, "namespaces")
-        .short(&["ns"])
-        .subs(&[
-            status("", "v1", "Namespace"),
-            SubresourceDef { name: "finalize", group: "", version: "v1", kind: "Namespace", verbs: UPDATE_ONLY },
-        ])
-        .verbs(NO_COLLECTION_DELETE),
     res("", "v1", "ConfigMap", "configmaps", "configmap", true, "configmaps").short(&["cm"]),
     res("", "v1", "Endpoints", "endpoints", "endpoints", true, "endpoints").short(&["ep"]),
     res("", "v1", "Event", "events", "event", true, "events").short(&["ev"]),
+    res("", "v1", "LimitRange", "limitranges", "limitrange", true, "limitranges").short(&["limits"]),
+    res("", "v1", "Namespace", "namespaces", "namespace", false, "namespaces")
+        .short(&["ns"])
+        .subs(&[
+            SubresourceDef { name: "finalize", group: "", version: "v1", kind: "Namespace", verbs: UPDATE_ONLY },
+            status("", "v1", "Namespace"),
+        ])
+        .verbs(NO_COLLECTION_DELETE),
     res("", "v1", "Node", "nodes", "node", false, "nodes").short(&["no"]).subs(&[status("", "v1", "Node")]),
+    res(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        "persistentvolumeclaim",
+        true,
+        "persistentvolumeclaims",
+    )
+    .short(&["pvc"])
+    .subs(&[status("", "v1", "PersistentVolumeClaim")]),
+    res("", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", false, "persistentvolumes")
+        .short(&["pv"])
+        .subs(&[status("", "v1", "PersistentVolume")]),
     res("", "v1", "Pod", "pods", "pod", true, "pods").short(&["po"]).in_all().subs(&[
         SubresourceDef { name: "binding", group: "", version: "v1", kind: "Binding", verbs: CREATE_ONLY },
+        SubresourceDef { name: "eviction", group: "policy", version: "v1", kind: "Eviction", verbs: CREATE_ONLY },
         status("", "v1", "Pod"),
     ]),
+    res("", "v1", "PodTemplate", "podtemplates", "podtemplate", true, "podtemplates"),
+    res("", "v1", "ReplicationController", "replicationcontrollers", "replicationcontroller", true, "controllers")
+        .short(&["rc"])
+        .in_all()
+        .subs(&[SCALE, status("", "v1", "ReplicationController")]),
+    res("", "v1", "ResourceQuota", "resourcequotas", "resourcequota", true, "resourcequotas")
+        .short(&["quota"])
+        .subs(&[status("", "v1", "ResourceQuota")]),
     res("", "v1", "Secret", "secrets", "secret", true, "secrets"),
     res("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, "serviceaccounts").short(&["sa"]),
     res("", "v1", "Service", "services", "service", true, "services")
@@ -136,6 +169,11 @@ pub static BUILTIN: &[ResourceDef] = &[
         .in_all()
         .subs(&[status("", "v1", "Service")]),
     // apps/v1
+    res("apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", true, "controllerrevisions"),
+    res("apps", "v1", "DaemonSet", "daemonsets", "daemonset", true, "daemonsets")
+        .short(&["ds"])
+        .in_all()
+        .subs(&[status("apps", "v1", "DaemonSet")]),
     res("apps", "v1", "Deployment", "deployments", "deployment", true, "deployments")
         .short(&["deploy"])
         .in_all()
@@ -144,14 +182,179 @@ pub static BUILTIN: &[ResourceDef] = &[
         .short(&["rs"])
         .in_all()
         .subs(&[SCALE, status("apps", "v1", "ReplicaSet")]),
-    // batch/v1
-    res("batch", "v1", "Job", "jobs", "job", true, "jobs").in_all().subs(&[status("batch", "v1", "Job")]),
-    // coordination.k8s.io/v1
-    res("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, "leases"),
-    // discovery.k8s.io/v1
-    res("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, "endpointslices"),
+    res("apps", "v1", "StatefulSet", "statefulsets", "statefulset", true, "statefulsets")
+        .short(&["sts"])
+        .in_all()
+        .subs(&[SCALE, status("apps", "v1", "StatefulSet")]),
     // events.k8s.io/v1: the same storage as core Events
     res("events.k8s.io", "v1", "Event", "events", "event", true, "events").short(&["ev"]),
+    // autoscaling/v2
+    res(
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        true,
+        "horizontalpodautoscalers",
+    )
+    .short(&["hpa"])
+    .in_all()
+    .subs(&[status("autoscaling", "v2", "HorizontalPodAutoscaler")]),
+    // batch/v1
+    res("batch", "v1", "CronJob", "cronjobs", "cronjob", true, "cronjobs")
+        .short(&["cj"])
+        .in_all()
+        .subs(&[status("batch", "v1", "CronJob")]),
+    res("batch", "v1", "Job", "jobs", "job", true, "jobs").in_all().subs(&[status("batch", "v1", "Job")]),
+    // certificates.k8s.io/v1
+    res(
+        "certificates.k8s.io",
+        "v1",
+        "CertificateSigningRequest",
+        "certificatesigningrequests",
+        "certificatesigningrequest",
+        false,
+        "certificatesigningrequests",
+    )
+    .short(&["csr"])
+    .subs(&[
+        SubresourceDef {
+            name: "approval",
+            group: "certificates.k8s.io",
+            version: "v1",
+            kind: "CertificateSigningRequest",
+            verbs: GET_PATCH_UPDATE,
+        },
+        status("certificates.k8s.io", "v1", "CertificateSigningRequest"),
+    ]),
+    // networking.k8s.io/v1
+    res("networking.k8s.io", "v1", "IngressClass", "ingressclasses", "ingressclass", false, "ingressclasses"),
+    res("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", true, "ingress").short(&["ing"]).subs(&[status(
+        "networking.k8s.io",
+        "v1",
+        "Ingress",
+    )]),
+    res("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", "networkpolicy", true, "networkpolicies")
+        .short(&["netpol"]),
+    // policy/v1
+    res(
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        "poddisruptionbudget",
+        true,
+        "poddisruptionbudgets",
+    )
+    .short(&["pdb"])
+    .subs(&[status("policy", "v1", "PodDisruptionBudget")]),
+    // rbac.authorization.k8s.io/v1
+    res(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        false,
+        "clusterrolebindings",
+    ),
+    res("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", false, "clusterroles"),
+    res("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", true, "rolebindings"),
+    res("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", true, "roles"),
+    // storage.k8s.io/v1
+    res("storage.k8s.io", "v1", "CSIDriver", "csidrivers", "csidriver", false, "csidrivers"),
+    res("storage.k8s.io", "v1", "CSINode", "csinodes", "csinode", false, "csinodes"),
+    res("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", false, "storageclasses")
+        .short(&["sc"]),
+    res(
+        "storage.k8s.io",
+        "v1",
+        "VolumeAttachment",
+        "volumeattachments",
+        "volumeattachment",
+        false,
+        "volumeattachments",
+    )
+    .subs(&[status("storage.k8s.io", "v1", "VolumeAttachment")]),
+    // admissionregistration.k8s.io/v1
+    res(
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        "mutatingwebhookconfiguration",
+        false,
+        "mutatingwebhookconfigurations",
+    )
+    .categories(API_EXTENSIONS),
+    res(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicy",
+        "validatingadmissionpolicies",
+        "validatingadmissionpolicy",
+        false,
+        "validatingadmissionpolicies",
+    )
+    .categories(API_EXTENSIONS)
+    .subs(&[status("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy")]),
+    res(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicyBinding",
+        "validatingadmissionpolicybindings",
+        "validatingadmissionpolicybinding",
+        false,
+        "validatingadmissionpolicybindings",
+    )
+    .categories(API_EXTENSIONS),
+    res(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        "validatingwebhookconfiguration",
+        false,
+        "validatingwebhookconfigurations",
+    )
+    .categories(API_EXTENSIONS),
+    // apiextensions.k8s.io/v1
+    res(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        "customresourcedefinition",
+        false,
+        "customresourcedefinitions",
+    )
+    .short(&["crd", "crds"])
+    .categories(API_EXTENSIONS)
+    .subs(&[status("apiextensions.k8s.io", "v1", "CustomResourceDefinition")]),
+    // scheduling.k8s.io/v1
+    res("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", false, "priorityclasses")
+        .short(&["pc"]),
+    // coordination.k8s.io/v1
+    res("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, "leases"),
+    // node.k8s.io/v1
+    res("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", "runtimeclass", false, "runtimeclasses"),
+    // discovery.k8s.io/v1
+    res("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, "endpointslices"),
+    // resource.k8s.io/v1
+    res("resource.k8s.io", "v1", "DeviceClass", "deviceclasses", "deviceclass", false, "deviceclasses"),
+    res("resource.k8s.io", "v1", "ResourceClaim", "resourceclaims", "resourceclaim", true, "resourceclaims")
+        .subs(&[status("resource.k8s.io", "v1", "ResourceClaim")]),
+    res(
+        "resource.k8s.io",
+        "v1",
+        "ResourceClaimTemplate",
+        "resourceclaimtemplates",
+        "resourceclaimtemplate",
+        true,
+        "resourceclaimtemplates",
+    ),
+    res("resource.k8s.io", "v1", "ResourceSlice", "resourceslices", "resourceslice", false, "resourceslices"),
     // kubeplex.io/v1alpha1
     res("kubeplex.io", "v1alpha1", "LogicalCluster", "logicalclusters", "logicalcluster", false, "logicalclusters")
         .short(&["lc"])
@@ -191,7 +394,26 @@ mod tests {
         let names: Vec<_> = groups.iter().map(|(g, _)| *g).collect();
         assert_eq!(
             names,
-            ["", "apps", "batch", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "kubeplex.io"]
+            [
+                "",
+                "apps",
+                "events.k8s.io",
+                "autoscaling",
+                "batch",
+                "certificates.k8s.io",
+                "networking.k8s.io",
+                "policy",
+                "rbac.authorization.k8s.io",
+                "storage.k8s.io",
+                "admissionregistration.k8s.io",
+                "apiextensions.k8s.io",
+                "scheduling.k8s.io",
+                "coordination.k8s.io",
+                "node.k8s.io",
+                "discovery.k8s.io",
+                "resource.k8s.io",
+                "kubeplex.io"
+            ]
         );
     }
 

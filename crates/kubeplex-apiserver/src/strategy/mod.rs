@@ -61,7 +61,7 @@ enum Kind {
 }
 
 fn kind_of(def: &ResourceDef) -> Kind {
-    match (def.group, def.kind) {
+    match (&*def.group, &*def.kind) {
         ("", "Namespace") => Kind::Namespace,
         ("", "Pod") => Kind::Pod,
         ("", "Service") => Kind::Service,

@@ -84,7 +84,7 @@ pub struct Printer {
 /// The printer for objects of `def`.
 pub fn printer_for(def: &ResourceDef) -> Printer {
     let p = |columns, row| Printer { columns, row, generic: false };
-    match (def.group, def.kind) {
+    match (&*def.group, &*def.kind) {
         ("", "Namespace") => p(core::NAMESPACE_COLUMNS, core::namespace),
         ("", "Pod") => p(pod::POD_COLUMNS, pod::pod),
         ("", "Service") => p(core::SERVICE_COLUMNS, core::service),
