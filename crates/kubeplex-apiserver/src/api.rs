@@ -13,7 +13,6 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{Method, StatusCode, header};
-use kubeplex_core::resource::{self, BUILTIN, ResourceDef};
 use kubeplex_core::status::ApiError;
 use kubeplex_store::Store;
 use serde_json::json;
@@ -21,6 +20,8 @@ use serde_json::json;
 use crate::discovery;
 use crate::http::{Query, Reply, json, json_bytes};
 use crate::path::{self, ROOT_CLUSTER, ResourcePath, Target};
+use crate::registry::{Def, Registry};
+use crate::transport::ClientIdentity;
 use crate::watchcache::WatchCaches;
 use crate::{crud, objects, patch, table, watch};
 
@@ -32,6 +33,8 @@ pub struct ApiServer {
     pub caches: WatchCaches,
     /// What `/api` reports as the server address.
     pub server_address: String,
+    /// The resources served, built-in and per-cluster custom ones.
+    pub registry: Registry,
 }
 
 /// The namespaces every logical cluster starts with.
@@ -39,17 +42,17 @@ pub const INITIAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public
 
 impl ApiServer {
     pub fn new(store: Arc<dyn Store>, server_address: String) -> Self {
-        ApiServer { caches: WatchCaches::new(Arc::clone(&store)), store, server_address }
+        ApiServer { caches: WatchCaches::new(Arc::clone(&store)), store, server_address, registry: Registry::new() }
     }
 
-    /// The resources served (the same in every logical cluster for now).
-    pub fn resources(&self) -> &'static [ResourceDef] {
-        BUILTIN
+    /// A built-in resource (the name must be one of the built-in table).
+    pub fn builtin(&self, group: &str, version: &str, plural: &str) -> Def {
+        self.registry.builtin(group, version, plural).unwrap_or_else(|| panic!("{plural} is not built in"))
     }
 
     /// The `LogicalCluster` resource, stored in `root`.
-    pub fn logical_clusters(&self) -> &'static ResourceDef {
-        resource::find(BUILTIN, "kubeplex.io", "v1alpha1", "logicalclusters").expect("LogicalCluster is built in")
+    pub fn logical_clusters(&self) -> Def {
+        self.builtin("kubeplex.io", "v1alpha1", "logicalclusters")
     }
 
     /// Whether `cluster` exists, and whether it is being deleted.
@@ -58,8 +61,8 @@ impl ApiServer {
             return Ok(Some(false));
         }
         let def = self.logical_clusters();
-        let key = objects::key(def, ROOT_CLUSTER, None, cluster);
-        let object = crud::cached_or_stored(self, def, &key).await?;
+        let key = objects::key(&def, ROOT_CLUSTER, None, cluster);
+        let object = crud::cached_or_stored(self, &def, &key).await?;
         Ok(object.map(|o| crate::clusters::terminating(&o)))
     }
 }
@@ -106,26 +109,31 @@ async fn serve(api: &Arc<ApiServer>, request: Request) -> Result<Response, ApiEr
         Target::Health(_) => get_only(plain_ok()),
         Target::CoreRoot | Target::GroupsRoot => {
             let core = parsed.target == Target::CoreRoot;
+            let resources = api.registry.all(parsed.cluster);
             if discovery::wants_aggregated(&accept) {
-                let doc = discovery::aggregated(api.resources(), core);
+                let doc = discovery::aggregated(&resources, core);
                 let bytes = serde_json::to_vec(&doc).unwrap_or_default().into();
                 get_only(json_bytes(StatusCode::OK, bytes, discovery::AGGREGATED_CONTENT_TYPE))
             } else if core {
                 get_only(json(StatusCode::OK, &discovery::core_versions(&api.server_address)))
             } else {
-                get_only(json(StatusCode::OK, &discovery::group_list(api.resources())))
+                get_only(json(StatusCode::OK, &discovery::group_list(&resources)))
             }
         }
         Target::Group(group) => {
-            let doc = discovery::group(api.resources(), group).ok_or_else(ApiError::path_not_found)?;
+            let resources = api.registry.all(parsed.cluster);
+            let doc = discovery::group(&resources, group).ok_or_else(ApiError::path_not_found)?;
             get_only(json(StatusCode::OK, &doc))
         }
         Target::GroupVersion { group, version } => {
-            let doc = discovery::resource_list(api.resources(), group, version).ok_or_else(ApiError::path_not_found)?;
+            let resources = api.registry.all(parsed.cluster);
+            let doc = discovery::resource_list(&resources, group, version).ok_or_else(ApiError::path_not_found)?;
             get_only(json(StatusCode::OK, &doc))
         }
         Target::Resource(rp) => {
-            let def = resource::find(api.resources(), rp.group, rp.version, rp.resource)
+            let def = api
+                .registry
+                .find(parsed.cluster, rp.group, rp.version, rp.resource)
                 .ok_or_else(ApiError::path_not_found)?;
             let cluster = parsed.cluster.to_owned();
             resource_request(api, &cluster, def, &rp, request).await
@@ -137,7 +145,7 @@ async fn serve(api: &Arc<ApiServer>, request: Request) -> Result<Response, ApiEr
 async fn resource_request(
     api: &Arc<ApiServer>,
     cluster: &str,
-    def: &'static ResourceDef,
+    def: Def,
     rp: &ResourcePath<'_>,
     request: Request,
 ) -> Result<Response, ApiError> {
@@ -175,20 +183,34 @@ async fn resource_request(
         subresource: rp.subresource.map(str::to_owned),
     };
     let method = request.method().clone();
+    if method == Method::POST
+        && target.subresource.is_none()
+        && target.def.custom.as_ref().is_some_and(|c| c.terminating)
+    {
+        let mut e = ApiError::method_not_supported(&target.def.plural, &target.def.group, "create");
+        e.message = "create not allowed while custom resource definition is terminating".into();
+        return Err(e);
+    }
     let (parts, body) = request.into_parts();
     match (method, &target.name) {
         (Method::GET, None) if query.flag("watch") => watch::serve(api, &target, &query).await,
         (Method::GET, None) => crud::list(api, &target, &query).await,
         (Method::GET, Some(_)) => crud::get(api, &target).await,
-        (Method::POST, None) => crud::create(api, &target, &query, &parts.headers, body).await,
+        (Method::POST, None) => {
+            let requester = parts.extensions.get::<ClientIdentity>();
+            crud::create(api, &target, &query, &parts.headers, requester, body).await
+        }
         (Method::POST, Some(_)) if target.subresource.as_deref() == Some("binding") => {
             crud::bind(api, &target, &query, &parts.headers, body).await
+        }
+        (Method::POST, Some(_)) if target.subresource.as_deref() == Some("eviction") => {
+            crate::eviction::evict(api, &target, &query, &parts.headers, body).await
         }
         (Method::PUT, Some(_)) => crud::update(api, &target, &query, &parts.headers, body).await,
         (Method::PATCH, Some(_)) => patch::patch(api, &target, &query, &parts.headers, body).await,
         (Method::DELETE, Some(_)) => crud::delete(api, &target, &query, &parts.headers, body).await,
         (Method::DELETE, None) => crud::delete_collection(api, &target, &query).await,
-        (method, _) => Err(ApiError::method_not_supported(def.plural, def.group, method.as_str())),
+        (method, _) => Err(ApiError::method_not_supported(&target.def.plural, &target.def.group, method.as_str())),
     }
 }
 

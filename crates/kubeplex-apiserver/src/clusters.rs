@@ -28,9 +28,10 @@ pub const FINALIZER: &str = "kubeplex.io/logical-cluster";
 /// Keys deleted per page.
 const CHUNK: usize = 500;
 
-/// The storage resources a logical cluster can hold objects in.
-fn storages(api: &ApiServer) -> BTreeSet<&'static str> {
-    api.resources().iter().map(|r| r.storage).filter(|s| *s != "logicalclusters").collect()
+/// The storage resources `cluster` can hold objects in: the built-in ones
+/// and those of its CustomResourceDefinitions.
+fn storages(api: &ApiServer, cluster: &str) -> BTreeSet<String> {
+    api.registry.all(cluster).iter().map(|r| r.storage.to_string()).filter(|s| s != "logicalclusters").collect()
 }
 
 /// Whether `object` (a LogicalCluster) is being deleted.
@@ -41,27 +42,35 @@ pub fn terminating(object: &Value) -> bool {
 /// Deletes every object of `cluster`, page by page.
 pub async fn delete_contents(api: &ApiServer, cluster: &str) -> Result<usize, ApiError> {
     let mut deleted = 0;
-    for storage in storages(api) {
-        let prefix = format!("/registry/{storage}/{cluster}/");
-        loop {
-            let page = api
-                .store
-                .range(RangeRequest { prefix: prefix.clone(), limit: Some(CHUNK), ..Default::default() })
-                .await
-                .map_err(crud::store_error)?;
-            if page.kvs.is_empty() {
-                break;
-            }
-            for kv in &page.kvs {
-                match api.store.delete(&kv.key, None).await {
-                    Ok(_) => deleted += 1,
-                    Err(StoreError::NotFound { .. }) => {}
-                    Err(e) => return Err(crud::store_error(e)),
-                }
+    // Custom resources first, while their CRDs still say where they are.
+    let (custom, builtin): (Vec<String>, Vec<String>) =
+        storages(api, cluster).into_iter().partition(|s| s.contains('.'));
+    for storage in custom.into_iter().chain(builtin) {
+        deleted += delete_prefix(api, &format!("/registry/{storage}/{cluster}/")).await?;
+    }
+    Ok(deleted)
+}
+
+/// Deletes every key under `prefix`, page by page; returns how many went.
+pub async fn delete_prefix(api: &ApiServer, prefix: &str) -> Result<usize, ApiError> {
+    let mut deleted = 0;
+    loop {
+        let page = api
+            .store
+            .range(RangeRequest { prefix: prefix.to_owned(), limit: Some(CHUNK), ..Default::default() })
+            .await
+            .map_err(crud::store_error)?;
+        if page.kvs.is_empty() {
+            return Ok(deleted);
+        }
+        for kv in &page.kvs {
+            match api.store.delete(&kv.key, None).await {
+                Ok(_) => deleted += 1,
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(crud::store_error(e)),
             }
         }
     }
-    Ok(deleted)
 }
 
 /// Empties a terminating cluster and lifts its finalizer.
@@ -105,7 +114,7 @@ pub async fn run_reaper(api: Arc<ApiServer>) {
 }
 
 async fn reap_all(api: &Arc<ApiServer>) -> Result<(), ApiError> {
-    let prefix = objects::prefix(api.logical_clusters(), ROOT_CLUSTER, None);
+    let prefix = objects::prefix(&api.logical_clusters(), ROOT_CLUSTER, None);
     let page = api.store.range(RangeRequest::prefix(prefix.clone())).await.map_err(crud::store_error)?;
     for kv in &page.kvs {
         let object = objects::decode(kv)?;

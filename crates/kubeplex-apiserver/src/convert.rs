@@ -1,8 +1,9 @@
 //! Conversion between the stored form of an object and the version a
-//! request is served in, for kinds served under two groups with one
-//! storage: Events are stored as core/v1 and served as events.k8s.io/v1 by
-//! renaming fields (upstream converts through the internal version the same
-//! way).
+//! request is served in: Events are stored as core/v1 and served as
+//! events.k8s.io/v1 by renaming fields (upstream converts through the
+//! internal version the same way); custom resources are stored in their
+//! CRD's storage version and served in any other by rewriting `apiVersion`
+//! (conversion strategy `None`).
 
 use kubeplex_core::resource::ResourceDef;
 use serde_json::Value;
@@ -13,15 +14,22 @@ fn is_events_v1(def: &ResourceDef) -> bool {
     def.group == "events.k8s.io" && def.kind == "Event"
 }
 
+/// The storage version of a custom resource served in another version.
+fn other_storage_version(def: &ResourceDef) -> Option<&str> {
+    def.custom.as_ref().map(|c| c.storage_version.as_str()).filter(|v| *v != def.version)
+}
+
 /// Whether objects of `def` are stored in another form than served.
 pub fn converts(def: &ResourceDef) -> bool {
-    is_events_v1(def)
+    is_events_v1(def) || other_storage_version(def).is_some()
 }
 
 /// Turns a stored object into the version `def` serves.
 pub fn to_served(def: &ResourceDef, object: &mut Value) {
     if is_events_v1(def) {
         *object = strategy::events_v1_from_core_event(object);
+    } else if other_storage_version(def).is_some() && object.is_object() {
+        object["apiVersion"] = Value::from(def.api_version());
     }
 }
 
@@ -29,6 +37,10 @@ pub fn to_served(def: &ResourceDef, object: &mut Value) {
 pub fn to_stored(def: &ResourceDef, object: &mut Value) {
     if is_events_v1(def) {
         *object = strategy::core_event_from_events_v1(object);
+    } else if let Some(storage) = other_storage_version(def)
+        && object.is_object()
+    {
+        object["apiVersion"] = Value::from(format!("{}/{storage}", def.group));
     }
 }
 

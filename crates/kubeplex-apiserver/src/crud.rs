@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::registry::Def;
 use axum::body::Body;
 use axum::response::Response;
 use base64::Engine;
@@ -20,6 +21,7 @@ use crate::objects::{self, meta, meta_mut, meta_str};
 use crate::path::ROOT_CLUSTER;
 use crate::select::Selection;
 use crate::table;
+use crate::transport::ClientIdentity;
 use crate::watchcache::Scope;
 use crate::{convert, strategy};
 
@@ -34,7 +36,7 @@ pub struct Target {
     /// How to answer when the client asked for a `Table` (kubectl get).
     pub table: Option<table::TableOptions>,
     pub cluster: String,
-    pub def: &'static ResourceDef,
+    pub def: Def,
     pub namespace: Option<String>,
     pub name: Option<String>,
     pub subresource: Option<String>,
@@ -42,7 +44,7 @@ pub struct Target {
 
 impl Target {
     fn key(&self) -> String {
-        objects::key(self.def, &self.cluster, self.namespace.as_deref(), self.name())
+        objects::key(&self.def, &self.cluster, self.namespace.as_deref(), self.name())
     }
 
     pub fn name(&self) -> &str {
@@ -50,11 +52,11 @@ impl Target {
     }
 
     fn not_found(&self) -> ApiError {
-        ApiError::not_found(self.def.plural, self.def.group, self.name())
+        ApiError::not_found(&self.def.plural, &self.def.group, self.name())
     }
 
     fn conflict(&self) -> ApiError {
-        ApiError::conflict(self.def.plural, self.def.group, self.name(), ApiError::MODIFIED)
+        ApiError::conflict(&self.def.plural, &self.def.group, self.name(), ApiError::MODIFIED)
     }
 }
 
@@ -80,10 +82,10 @@ pub fn store_error(err: StoreError) -> ApiError {
 /// `GET` one object (or its status/scale subresource).
 pub async fn get(api: &Arc<ApiServer>, t: &Target) -> Result<Response, ApiError> {
     let kv = api.store.get(&t.key(), None).await.map_err(store_error)?.ok_or_else(|| t.not_found())?;
-    let object = served(t.def, objects::decode(&kv)?);
+    let object = served(&t.def, objects::decode(&kv)?);
     let body = match (t.subresource.as_deref(), &t.table) {
-        (Some("scale"), _) => scale_of(&object),
-        (None, Some(opts)) => table::single(t.def, &object, opts, jiff::Timestamp::now()),
+        (Some("scale"), _) => scale_of(&t.def, &object),
+        (None, Some(opts)) => table::single(&t.def, &object, opts, jiff::Timestamp::now()),
         _ => object,
     };
     Ok(json_response(StatusCode::OK, &body))
@@ -162,8 +164,8 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
     if query.flag("sendInitialEvents") {
         return Err(list_options_invalid("sendInitialEvents", "sendInitialEvents is forbidden for list"));
     }
-    let selection = Selection::from_query(t.def, query)?;
-    let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
+    let selection = Selection::from_query(&t.def, query)?;
+    let prefix = objects::prefix(&t.def, &t.cluster, t.namespace.as_deref());
     let current = api.store.current_revision().await.map_err(store_error)?;
     let limit = query.uint("limit")?.map(|l| l as usize).filter(|l| *l > 0);
     let continue_token = query.get("continue").filter(|c| !c.is_empty());
@@ -182,7 +184,7 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
         // resourceVersion=0 means "any data": the watch cache answers; later
         // pages come from the store at the snapshot's revision.
         _ if any_version => {
-            let cache = api.caches.get(t.def.storage, t.def.namespaced).await?;
+            let cache = api.caches.get(&t.def.storage).await?;
             let scope = Scope { cluster: t.cluster.clone(), namespace: t.namespace.clone() };
             let snapshot = cache.snapshot(&scope)?;
             revision = Some(snapshot.revision);
@@ -192,7 +194,7 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
                     more = Some((last.clone(), (snapshot.objects.len() - i) as u64));
                     break;
                 }
-                let object = served(t.def, cached.value()?);
+                let object = served(&t.def, cached.value()?);
                 if selection.matches(&object) {
                     items.push(object);
                 }
@@ -200,10 +202,10 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
         }
         // `metadata.name=X` in one namespace is one key: no scan.
         Some(name) => {
-            let key = objects::key(t.def, &t.cluster, t.namespace.as_deref(), name);
+            let key = objects::key(&t.def, &t.cluster, t.namespace.as_deref(), name);
             let at = revision.unwrap_or(current);
             if let Some(kv) = api.store.get(&key, Some(at)).await.map_err(store_error)? {
-                let object = served(t.def, objects::decode(&kv)?);
+                let object = served(&t.def, objects::decode(&kv)?);
                 if selection.matches(&object) {
                     items.push(object);
                 }
@@ -218,7 +220,7 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
             })?;
             revision = Some(page.revision);
             for kv in &page.kvs {
-                let object = served(t.def, objects::decode(kv)?);
+                let object = served(&t.def, objects::decode(kv)?);
                 if selection.matches(&object) {
                     items.push(object);
                 }
@@ -253,7 +255,7 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
     if let Some(opts) = &t.table {
         return Ok(json_response(
             StatusCode::OK,
-            &table::render(t.def, &items, opts, &metadata, jiff::Timestamp::now()),
+            &table::render(&t.def, &items, opts, &metadata, jiff::Timestamp::now()),
         ));
     }
     let mut list = json!({
@@ -270,16 +272,15 @@ pub async fn list(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Res
 /// that is not being deleted (k8s-api.md §3.5).
 async fn admit_namespace(api: &Arc<ApiServer>, t: &Target, name: &str) -> Result<(), ApiError> {
     let Some(ns) = t.namespace.as_deref() else { return Ok(()) };
-    let namespaces =
-        kubeplex_core::resource::find(api.resources(), "", "v1", "namespaces").expect("namespaces are built in");
-    let key = objects::key(namespaces, &t.cluster, None, ns);
-    let Some(namespace) = cached_or_stored(api, namespaces, &key).await? else {
+    let namespaces = api.builtin("", "v1", "namespaces");
+    let key = objects::key(&namespaces, &t.cluster, None, ns);
+    let Some(namespace) = cached_or_stored(api, &namespaces, &key).await? else {
         return Err(ApiError::not_found("namespaces", "", ns));
     };
     if meta(&namespace).contains_key("deletionTimestamp") {
         return Err(ApiError::forbidden(
-            t.def.plural,
-            t.def.group,
+            &t.def.plural,
+            &t.def.group,
             name,
             &format!("unable to create new content in namespace {ns} because it is being terminated"),
         ));
@@ -291,7 +292,7 @@ async fn admit_namespace(api: &Arc<ApiServer>, t: &Target, name: &str) -> Result
 /// store when the cache does not (yet) hold it: the cache may trail a write
 /// just acknowledged, never the other way round.
 pub async fn cached_or_stored(api: &ApiServer, def: &ResourceDef, key: &str) -> Result<Option<Value>, ApiError> {
-    let cache = api.caches.get(def.storage, def.namespaced).await?;
+    let cache = api.caches.get(&def.storage).await?;
     if let Some(object) = cache.get(key) {
         return object.value().map(Some);
     }
@@ -320,50 +321,55 @@ pub fn dry_run(query: &Query) -> Result<bool, ApiError> {
     }
 }
 
-/// `POST` to a collection.
+/// `POST` to a collection, by `requester` (the client certificate's user,
+/// when there is one).
 pub async fn create(
     api: &Arc<ApiServer>,
     t: &Target,
     query: &Query,
     headers: &HeaderMap,
+    requester: Option<&ClientIdentity>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
-    let mut object = decode_object(headers, &bytes, &t.def.api_version(), t.def.kind)?;
-    objects::check_type_and_namespace(&mut object, t.def, t.namespace.as_deref())?;
+    let mut object = decode_object(headers, &bytes, &t.def.api_version(), &t.def.kind)?;
+    objects::check_type_and_namespace(&mut object, &t.def, t.namespace.as_deref())?;
     let dry_run = dry_run(query)?;
     let generated = meta_str(&object, "name").is_none_or(str::is_empty);
     for _ in 0..GENERATE_NAME_TRIES {
         let mut candidate = object.clone();
-        let name = objects::name_for_create(&mut candidate, t.def)?;
+        let name = objects::name_for_create(&mut candidate, &t.def)?;
         let target = Target { name: Some(name.clone()), ..t.clone() };
         admit_namespace(api, &target, &name).await?;
         objects::init_new(&mut candidate);
-        strategy::prepare_for_create(t.def, &mut candidate);
-        default_new(t.def, &mut candidate);
+        strategy::prepare_for_create(&t.def, &mut candidate);
+        if let Some(who) = requester {
+            strategy::set_requester(&t.def, &mut candidate, &who.user, &who.authenticated_groups());
+        }
+        default_new(&t.def, &mut candidate);
         if t.def.group.is_empty() && t.def.kind == "Pod" {
             strategy::admit_pod_create(&mut candidate);
         }
-        strategy::validate_create(t.def, &candidate)?;
+        strategy::validate_create(&t.def, &candidate)?;
         if dry_run {
             return Ok(json_response(StatusCode::CREATED, &candidate));
         }
-        convert::to_stored(t.def, &mut candidate);
+        convert::to_stored(&t.def, &mut candidate);
         let value = objects::encode(&candidate)?;
         match api.store.create(&target.key(), value, None).await {
             Ok(revision) => {
                 objects::set_resource_version(&mut candidate, revision);
                 after_create(api, &target, &candidate).await?;
-                return Ok(json_response(StatusCode::CREATED, &served(t.def, candidate)));
+                return Ok(json_response(StatusCode::CREATED, &served(&t.def, candidate)));
             }
             Err(StoreError::AlreadyExists { .. }) if generated => continue,
             Err(StoreError::AlreadyExists { .. }) => {
-                return Err(ApiError::already_exists(t.def.plural, t.def.group, &name));
+                return Err(ApiError::already_exists(&t.def.plural, &t.def.group, &name));
             }
             Err(e) => return Err(store_error(e)),
         }
     }
-    Err(ApiError::already_exists(t.def.plural, t.def.group, meta_str(&object, "generateName").unwrap_or("")))
+    Err(ApiError::already_exists(&t.def.plural, &t.def.group, meta_str(&object, "generateName").unwrap_or("")))
 }
 
 /// What creating an object starts: a new logical cluster gets its initial
@@ -381,13 +387,12 @@ async fn after_create(api: &Arc<ApiServer>, t: &Target, object: &Value) -> Resul
 
 /// Creates the initial namespaces of a logical cluster (idempotent).
 pub async fn bootstrap_cluster(api: &ApiServer, cluster: &str) -> Result<(), ApiError> {
-    let namespaces =
-        kubeplex_core::resource::find(api.resources(), "", "v1", "namespaces").expect("namespaces are built in");
+    let namespaces = api.builtin("", "v1", "namespaces");
     for ns in INITIAL_NAMESPACES {
         let mut object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
         objects::init_new(&mut object);
-        strategy::prepare_for_create(namespaces, &mut object);
-        match api.store.create(&objects::key(namespaces, cluster, None, ns), objects::encode(&object)?, None).await {
+        strategy::prepare_for_create(&namespaces, &mut object);
+        match api.store.create(&objects::key(&namespaces, cluster, None, ns), objects::encode(&object)?, None).await {
             Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
             Err(e) => return Err(store_error(e)),
         }
@@ -456,21 +461,22 @@ pub async fn bind(
     ))
 }
 
+/// Where a resource keeps what its `Scale` shows: the paths of a CRD's
+/// scale subresource, or `.spec.replicas` and `.status.replicas`.
+fn scale_paths(def: &ResourceDef) -> (&str, &str, Option<&str>) {
+    match def.custom.as_ref().and_then(|c| c.scale.as_ref()) {
+        Some(s) => (&s.spec_replicas, &s.status_replicas, s.label_selector.as_deref()),
+        None => (".spec.replicas", ".status.replicas", None),
+    }
+}
+
 /// The `Scale` of a resource with a scale subresource.
-pub fn scale_of(object: &Value) -> Value {
+pub fn scale_of(def: &ResourceDef, object: &Value) -> Value {
+    if def.custom.is_some() {
+        return custom_scale_of(def, object);
+    }
     let m = meta(object);
-    let selector = object["status"]["selector"].as_str().map(str::to_owned).unwrap_or_else(|| {
-        object["spec"]["selector"]["matchLabels"]
-            .as_object()
-            .map(|labels| {
-                labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default()
-    });
+    let selector = scale_selector(def, &object["spec"]["selector"]);
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -484,6 +490,43 @@ pub fn scale_of(object: &Value) -> Value {
         "spec": {"replicas": object["spec"]["replicas"].as_i64().unwrap_or(1)},
         "status": {"replicas": object["status"]["replicas"].as_i64().unwrap_or(0), "selector": selector},
     })
+}
+
+/// The `Scale` of a custom resource, read at its CRD's paths (absent
+/// replicas read as 0, as upstream).
+fn custom_scale_of(def: &ResourceDef, object: &Value) -> Value {
+    let (spec, status, selector) = scale_paths(def);
+    let m = meta(object);
+    let replicas = |path: &str| crate::crds::value_at(object, path).and_then(Value::as_i64).unwrap_or(0);
+    let selector = selector.and_then(|p| crate::crds::value_at(object, p)).and_then(Value::as_str).unwrap_or("");
+    let mut status_json = json!({"replicas": replicas(status)});
+    if !selector.is_empty() {
+        status_json["selector"] = json!(selector);
+    }
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": m.get("name"),
+            "namespace": m.get("namespace"),
+            "uid": m.get("uid"),
+            "resourceVersion": m.get("resourceVersion"),
+            "creationTimestamp": m.get("creationTimestamp"),
+        },
+        "spec": {"replicas": replicas(spec)},
+        "status": status_json,
+    })
+}
+
+/// `status.selector` of a built-in kind's `Scale`: its `spec.selector` as a
+/// selector string, a ReplicationController's plain label map included.
+fn scale_selector(def: &ResourceDef, selector: &Value) -> String {
+    if def.group.is_empty() && def.kind == "ReplicationController" {
+        let pairs = selector.as_object().into_iter().flatten().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)));
+        return kubeplex_core::selector::LabelSelector::from_map(pairs).to_string();
+    }
+    let selector = Some(selector).filter(|s| !s.is_null());
+    kubeplex_core::selector::LabelSelector::from_api_json(selector).map(|s| s.to_string()).unwrap_or_default()
 }
 
 /// Builds the replacement of `old` from the body of a `PUT` to the object
@@ -503,7 +546,7 @@ pub fn replacement(t: &Target, old: &Value, body: &Value) -> Result<Value, ApiEr
             }
             new
         }
-        Some("status") => {
+        Some("status" | "approval") => {
             let mut new = old.clone();
             new["status"] = body.get("status").cloned().unwrap_or(Value::Null);
             meta_mut(&mut new).insert("resourceVersion".into(), body["metadata"]["resourceVersion"].clone());
@@ -528,26 +571,35 @@ pub fn replacement(t: &Target, old: &Value, body: &Value) -> Result<Value, ApiEr
                 ));
             }
             let mut new = old.clone();
-            new["spec"]["replicas"] = json!(replicas);
+            crate::crds::set_value_at(&mut new, scale_paths(&t.def).0, json!(replicas));
             meta_mut(&mut new).insert("resourceVersion".into(), body["metadata"]["resourceVersion"].clone());
             new
         }
         Some(other) => {
-            return Err(ApiError::method_not_supported(&format!("{}/{other}", t.def.plural), t.def.group, "update"));
+            return Err(ApiError::method_not_supported(&format!("{}/{other}", t.def.plural), &t.def.group, "update"));
         }
     };
     objects::carry_over(&mut new, old);
     if matches!(t.subresource.as_deref(), None | Some("scale")) {
         // Strategies work on the served version.
-        let old = served(t.def, old.clone());
-        let mut served_new = served(t.def, new);
-        strategy::prepare_for_update(t.def, &mut served_new, &old);
-        strategy::validate_update(t.def, &served_new, &old)?;
-        convert::to_stored(t.def, &mut served_new);
+        let old = served(&t.def, old.clone());
+        let mut served_new = served(&t.def, new);
+        strategy::prepare_for_update(&t.def, &mut served_new, &old);
+        strategy::validate_update(&t.def, &served_new, &old)?;
+        convert::to_stored(&t.def, &mut served_new);
+        new = served_new;
+    }
+    if let Some(sub @ ("status" | "approval")) = t.subresource.as_deref() {
+        // What the subresource may not change goes back (a CSR's approval).
+        let old = served(&t.def, old.clone());
+        let mut served_new = served(&t.def, new);
+        strategy::prepare_for_subresource_update(&t.def, sub, &mut served_new, &old);
+        strategy::validate_subresource_update(&t.def, sub, &served_new, &old)?;
+        convert::to_stored(&t.def, &mut served_new);
         new = served_new;
     }
     // Status writes never change the generation.
-    if t.subresource.as_deref() == Some("status")
+    if matches!(t.subresource.as_deref(), Some("status" | "approval"))
         && let Some(g) = meta(old).get("generation").cloned()
     {
         meta_mut(&mut new).insert("generation".into(), g);
@@ -572,9 +624,9 @@ pub async fn update(
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
-    let mut body = decode_object(headers, &bytes, &t.def.api_version(), t.def.kind)?;
+    let mut body = decode_object(headers, &bytes, &t.def.api_version(), &t.def.kind)?;
     if t.subresource.is_none() {
-        objects::check_type_and_namespace(&mut body, t.def, t.namespace.as_deref())?;
+        objects::check_type_and_namespace(&mut body, &t.def, t.namespace.as_deref())?;
         match meta_str(&body, "name") {
             Some(name) if name == t.name() => {}
             None | Some("") => {
@@ -590,9 +642,10 @@ pub async fn update(
     }
     let precondition = body_precondition(&body)?;
     let dry_run = dry_run(query)?;
-    convert::to_stored(t.def, &mut body);
+    convert::to_stored(&t.def, &mut body);
     let (object, status) = write_object(api, t, precondition, dry_run, |old| replacement(t, old, &body)).await?;
-    let reply = if t.subresource.as_deref() == Some("scale") { scale_of(&object) } else { served(t.def, object) };
+    let reply =
+        if t.subresource.as_deref() == Some("scale") { scale_of(&t.def, &object) } else { served(&t.def, object) };
     Ok(json_response(status, &reply))
 }
 
@@ -647,13 +700,13 @@ pub async fn write_object(
 }
 
 /// `metadata.finalizers` (plus a namespace's `spec.finalizers`).
-fn finalizers(object: &Value) -> Vec<String> {
+pub fn finalizers(object: &Value) -> Vec<String> {
     let mut out: Vec<String> = meta(object)
         .get("finalizers")
         .and_then(Value::as_array)
         .map(|f| f.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
-    if object["kind"] == "Namespace" {
+    if object["kind"] == "Namespace" && object["apiVersion"] == "v1" {
         out.extend(
             object["spec"]["finalizers"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned),
         );
@@ -668,8 +721,8 @@ fn check_no_new_finalizers(t: &Target, old: &Value, new: &Value) -> Result<(), A
         return Ok(());
     }
     Err(ApiError::invalid(
-        t.def.kind,
-        t.def.group,
+        &t.def.kind,
+        &t.def.group,
         t.name(),
         vec![cause::forbidden(
             "metadata.finalizers",
@@ -739,11 +792,15 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
     let opts = delete_options(query, headers, &bytes)?;
-    if t.cluster == ROOT_CLUSTER && t.def.kind == "Namespace" && INITIAL_NAMESPACES[..3].contains(&t.name()) {
-        return Err(ApiError::forbidden(t.def.plural, t.def.group, t.name(), "this namespace may not be deleted"));
+    if t.cluster == ROOT_CLUSTER
+        && t.def.group.is_empty()
+        && t.def.kind == "Namespace"
+        && INITIAL_NAMESPACES[..3].contains(&t.name())
+    {
+        return Err(ApiError::forbidden(&t.def.plural, &t.def.group, t.name(), "this namespace may not be deleted"));
     }
     let object = delete_one(api, t, &opts).await?;
-    Ok(json_response(StatusCode::OK, &served(t.def, object)))
+    Ok(json_response(StatusCode::OK, &served(&t.def, object)))
 }
 
 async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> Result<Value, ApiError> {
@@ -755,8 +812,8 @@ async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> R
             && meta_str(&object, "uid") != Some(uid.as_str())
         {
             return Err(ApiError::conflict(
-                t.def.plural,
-                t.def.group,
+                &t.def.plural,
+                &t.def.group,
                 t.name(),
                 &format!(
                     "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
@@ -768,8 +825,8 @@ async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> R
             && rv != kv.mod_revision
         {
             return Err(ApiError::conflict(
-                t.def.plural,
-                t.def.group,
+                &t.def.plural,
+                &t.def.group,
                 t.name(),
                 &format!(
                     "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
@@ -784,6 +841,9 @@ async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> R
             Some("Orphan") => Some("orphan"),
             _ => None,
         };
+        if !meta(&object).contains_key("deletionTimestamp") {
+            strategy::prepare_for_delete(&t.def, &mut object);
+        }
         let mut pending = finalizers(&object);
         if let Some(f) = gc_finalizer
             && !pending.iter().any(|p| p == f)
@@ -794,7 +854,7 @@ async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> R
             }
             pending.push(f.to_owned());
         }
-        let graceful = graceful_seconds(t.def, &object, opts.grace_period);
+        let graceful = graceful_seconds(&t.def, &object, opts.grace_period);
         if pending.is_empty() && graceful == 0 {
             if opts.dry_run {
                 return Ok(object);
@@ -813,7 +873,7 @@ async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> R
         let m = meta_mut(&mut object);
         m.entry("deletionTimestamp").or_insert_with(|| json!(objects::now()));
         m.insert("deletionGracePeriodSeconds".into(), json!(graceful));
-        if object["kind"] == "Namespace" {
+        if object["kind"] == "Namespace" && object["apiVersion"] == "v1" {
             object["status"]["phase"] = json!("Terminating");
         }
         if opts.dry_run {
@@ -853,14 +913,14 @@ fn graceful_seconds(def: &ResourceDef, object: &Value, requested: Option<i64>) -
 /// collection, one at a time.
 pub async fn delete_collection(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Response, ApiError> {
     if !t.def.supports("deletecollection") {
-        return Err(ApiError::method_not_supported(t.def.plural, t.def.group, "deletecollection"));
+        return Err(ApiError::method_not_supported(&t.def.plural, &t.def.group, "deletecollection"));
     }
     let opts = DeleteOptions {
         dry_run: dry_run(query)?,
         propagation: query.get("propagationPolicy").map(str::to_owned),
         ..Default::default()
     };
-    let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
+    let prefix = objects::prefix(&t.def, &t.cluster, t.namespace.as_deref());
     let page = api.store.range(RangeRequest::prefix(prefix)).await.map_err(store_error)?;
     let mut items = Vec::new();
     for kv in &page.kvs {
@@ -869,7 +929,7 @@ pub async fn delete_collection(api: &Arc<ApiServer>, t: &Target, query: &Query) 
         let one =
             Target { name: Some(name), namespace: meta_str(&object, "namespace").map(str::to_owned), ..t.clone() };
         match delete_one(api, &one, &opts).await {
-            Ok(deleted) => items.push(served(t.def, deleted)),
+            Ok(deleted) => items.push(served(&t.def, deleted)),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
         }

@@ -4,6 +4,8 @@
 //! `APIGroup`, `APIResourceList`), which kubectl still reads per version.
 
 use kubeplex_core::resource::{ResourceDef, groups};
+
+use crate::registry::Def;
 use serde_json::{Value, json};
 
 /// The exact Content-Type of aggregated discovery; client-go chooses its
@@ -22,8 +24,8 @@ pub fn wants_aggregated(accept: &str) -> bool {
 
 /// `GET /api` or `/apis` as aggregated discovery: the core group alone, or
 /// every other group.
-pub fn aggregated(resources: &[ResourceDef], core: bool) -> Value {
-    let items: Vec<Value> = groups(resources)
+pub fn aggregated(resources: &[Def], core: bool) -> Value {
+    let items: Vec<Value> = groups(resources.iter().map(|r| &**r))
         .into_iter()
         .filter(|(group, _)| group.is_empty() == core)
         .map(|(group, versions)| {
@@ -33,7 +35,7 @@ pub fn aggregated(resources: &[ResourceDef], core: bool) -> Value {
                     let resources: Vec<Value> = resources
                         .iter()
                         .filter(|r| r.group == group && r.version == *version)
-                        .map(aggregated_resource)
+                        .map(|r| aggregated_resource(r))
                         .collect();
                     json!({"version": version, "resources": resources, "freshness": "Current"})
                 })
@@ -63,9 +65,10 @@ fn aggregated_resource(r: &ResourceDef) -> Value {
             .subresources
             .iter()
             .map(|s| {
+                let (group, version, kind) = r.subresource_kind(s);
                 json!({
                     "subresource": s.name,
-                    "responseKind": {"group": s.group, "version": s.version, "kind": s.kind},
+                    "responseKind": {"group": group, "version": version, "kind": kind},
                     "verbs": s.verbs,
                 })
             })
@@ -84,8 +87,8 @@ pub fn core_versions(server_address: &str) -> Value {
 }
 
 /// `GET /apis` (legacy): `APIGroupList`.
-pub fn group_list(resources: &[ResourceDef]) -> Value {
-    let groups: Vec<Value> = groups(resources)
+pub fn group_list(resources: &[Def]) -> Value {
+    let groups: Vec<Value> = groups(resources.iter().map(|r| &**r))
         .into_iter()
         .filter(|(g, _)| !g.is_empty())
         .map(|(g, versions)| api_group(g, &versions))
@@ -94,8 +97,9 @@ pub fn group_list(resources: &[ResourceDef]) -> Value {
 }
 
 /// `GET /apis/<group>`: `APIGroup`, or `None` if the group is not served.
-pub fn group(resources: &[ResourceDef], name: &str) -> Option<Value> {
-    let (group, versions) = groups(resources).into_iter().find(|(g, _)| !g.is_empty() && *g == name)?;
+pub fn group(resources: &[Def], name: &str) -> Option<Value> {
+    let (group, versions) =
+        groups(resources.iter().map(|r| &**r)).into_iter().find(|(g, _)| !g.is_empty() && *g == name)?;
     let mut doc = api_group(group, &versions);
     doc["kind"] = json!("APIGroup");
     doc["apiVersion"] = json!("v1");
@@ -111,8 +115,9 @@ fn api_group(group: &str, versions: &[&str]) -> Value {
 
 /// `GET /api/v1` or `/apis/<group>/<version>`: `APIResourceList`, or
 /// `None` if nothing is served there.
-pub fn resource_list(resources: &[ResourceDef], group: &str, version: &str) -> Option<Value> {
-    let served: Vec<&ResourceDef> = resources.iter().filter(|r| r.group == group && r.version == version).collect();
+pub fn resource_list(resources: &[Def], group: &str, version: &str) -> Option<Value> {
+    let served: Vec<&ResourceDef> =
+        resources.iter().map(|r| &**r).filter(|r| r.group == group && r.version == version).collect();
     if served.is_empty() {
         return None;
     }
@@ -133,16 +138,17 @@ pub fn resource_list(resources: &[ResourceDef], group: &str, version: &str) -> O
         }
         entries.push(entry);
         for s in r.subresources {
+            let (s_group, s_version, s_kind) = r.subresource_kind(s);
             let mut sub = json!({
                 "name": format!("{}/{}", r.plural, s.name),
                 "singularName": "",
                 "namespaced": r.namespaced,
-                "kind": s.kind,
+                "kind": s_kind,
                 "verbs": s.verbs,
             });
-            if (s.group, s.version) != (r.group, r.version) {
-                sub["group"] = json!(s.group);
-                sub["version"] = json!(s.version);
+            if (s_group, s_version) != (&*r.group, &*r.version) {
+                sub["group"] = json!(s_group);
+                sub["version"] = json!(s_version);
             }
             entries.push(sub);
         }
@@ -154,7 +160,11 @@ pub fn resource_list(resources: &[ResourceDef], group: &str, version: &str) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kubeplex_core::resource::BUILTIN;
+    use crate::registry::Registry;
+
+    fn builtin() -> Vec<Def> {
+        Registry::new().all("root")
+    }
 
     const KUBECTL_ACCEPT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
 
@@ -166,7 +176,7 @@ mod tests {
 
     #[test]
     fn aggregated_core_and_groups() {
-        let core = aggregated(BUILTIN, true);
+        let core = aggregated(&builtin(), true);
         assert_eq!(core["items"].as_array().unwrap().len(), 1);
         assert_eq!(core["items"][0]["metadata"]["name"], "");
         let pods = core["items"][0]["versions"][0]["resources"]
@@ -179,7 +189,7 @@ mod tests {
         assert_eq!(pods["shortNames"], json!(["po"]));
         assert_eq!(pods["categories"], json!(["all"]));
         assert_eq!(pods["scope"], "Namespaced");
-        let apps = aggregated(BUILTIN, false);
+        let apps = aggregated(&builtin(), false);
         let apps_resources = apps["items"][0]["versions"][0]["resources"].as_array().unwrap();
         let deploy = apps_resources.iter().find(|r| r["resource"] == "deployments").unwrap();
         assert_eq!(deploy["resource"], "deployments");
@@ -188,15 +198,15 @@ mod tests {
 
     #[test]
     fn legacy_documents() {
-        let list = resource_list(BUILTIN, "apps", "v1").unwrap();
+        let list = resource_list(&builtin(), "apps", "v1").unwrap();
         assert_eq!(list["groupVersion"], "apps/v1");
         let names: Vec<_> = list["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
         assert!(names.contains(&"deployments/scale"));
         let scale = list["resources"].as_array().unwrap().iter().find(|r| r["name"] == "deployments/scale").unwrap();
         assert_eq!(scale["group"], "autoscaling");
-        assert!(resource_list(BUILTIN, "apps", "v2").is_none());
-        assert_eq!(group(BUILTIN, "apps").unwrap()["preferredVersion"]["groupVersion"], "apps/v1");
-        assert!(group(BUILTIN, "nope").is_none());
-        assert_eq!(group_list(BUILTIN)["groups"][0]["name"], "apps");
+        assert!(resource_list(&builtin(), "apps", "v2").is_none());
+        assert_eq!(group(&builtin(), "apps").unwrap()["preferredVersion"]["groupVersion"], "apps/v1");
+        assert!(group(&builtin(), "nope").is_none());
+        assert_eq!(group_list(&builtin())["groups"][0]["name"], "apps");
     }
 }

@@ -202,8 +202,8 @@ pub fn name_for_create(object: &mut Value, def: &ResourceDef) -> Result<String, 
         (_, Some(prefix)) if !prefix.is_empty() => names::generate_name(prefix),
         _ => {
             return Err(ApiError::invalid(
-                def.kind,
-                def.group,
+                &def.kind,
+                &def.group,
                 "",
                 vec![cause::required("metadata.name", "name or generateName is required")],
             ));
@@ -214,7 +214,7 @@ pub fn name_for_create(object: &mut Value, def: &ResourceDef) -> Result<String, 
     let problems = names::validate_path_segment_name(&name, false);
     if !problems.is_empty() {
         let causes = problems.iter().map(|p| cause::invalid("metadata.name", &json!(name), p)).collect();
-        return Err(ApiError::invalid(def.kind, def.group, &name, causes));
+        return Err(ApiError::invalid(&def.kind, &def.group, &name, causes));
     }
     meta.insert("name".into(), json!(name));
     Ok(name)

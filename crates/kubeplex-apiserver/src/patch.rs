@@ -21,6 +21,10 @@ use crate::objects::meta_str;
 /// The media types a PATCH may carry.
 const PATCH_TYPES: &str = "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
 
+/// The media types a PATCH of a custom resource may carry.
+const CUSTOM_PATCH_TYPES: &str =
+    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml";
+
 /// The patch formats served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PatchKind {
@@ -108,6 +112,10 @@ pub async fn patch(
     let kind = match content_type(headers).as_str() {
         "application/json-patch+json" => PatchKind::Json,
         "application/merge-patch+json" => PatchKind::Merge,
+        // Custom resources have no patch strategies.
+        "application/strategic-merge-patch+json" if t.def.custom.is_some() => {
+            return Err(ApiError::unsupported_media_type_list(CUSTOM_PATCH_TYPES));
+        }
         "application/strategic-merge-patch+json" => PatchKind::Strategic,
         _ => return Err(ApiError::unsupported_media_type_list(PATCH_TYPES)),
     };
@@ -118,28 +126,31 @@ pub async fn patch(
     let type_name = if scale {
         Some("io.k8s.api.autoscaling.v1.Scale".to_owned())
     } else {
-        kubeplex_api_facts::facts().kind(t.def.group, t.def.version, t.def.kind).map(|ty| ty.name.clone())
+        kubeplex_api_facts::facts()
+            .kind(&t.def.group, &t.def.version, &t.def.kind)
+            .filter(|_| t.def.custom.is_none())
+            .map(|ty| ty.name.clone())
     };
     let dry_run = crud::dry_run(query)?;
     let (object, status) = crud::write_object(api, t, None, dry_run, |old| {
-        let base = if scale { crud::scale_of(old) } else { crud::served(t.def, old.clone()) };
+        let base = if scale { crud::scale_of(&t.def, old) } else { crud::served(&t.def, old.clone()) };
         let mut patched = apply(kind, type_name.as_deref(), &base, &patch)?;
         // A resourceVersion in the patch is a precondition.
         if let Some(rv) = meta_str(&patched, "resourceVersion").filter(|rv| !rv.is_empty())
             && Some(rv) != meta_str(&base, "resourceVersion")
         {
-            return Err(ApiError::conflict(t.def.plural, t.def.group, t.name(), ApiError::MODIFIED));
+            return Err(ApiError::conflict(&t.def.plural, &t.def.group, t.name(), ApiError::MODIFIED));
         }
         if !scale && meta_str(&patched, "name") != meta_str(old, "name") {
             return Err(ApiError::bad_request("metadata.name cannot be changed by a patch"));
         }
         if !scale {
-            crate::convert::to_stored(t.def, &mut patched);
+            crate::convert::to_stored(&t.def, &mut patched);
         }
         crud::replacement(t, old, &patched)
     })
     .await?;
-    let reply = if scale { crud::scale_of(&object) } else { crud::served(t.def, object) };
+    let reply = if scale { crud::scale_of(&t.def, &object) } else { crud::served(&t.def, object) };
     Ok(json_response(status, &reply))
 }
 

@@ -12,6 +12,9 @@ use kubeplex_store::{StoreError, StoreOptions, StoreSpec};
 
 use crate::api::{self, ApiServer};
 use crate::crud;
+use crate::metered_store::MeteredStore;
+use crate::operations::{self, Operations};
+use crate::overload::InflightLimits;
 use crate::path::ROOT_CLUSTER;
 use crate::transport::{self, Pki, TransportError};
 
@@ -22,6 +25,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     pub store: StoreSpec,
     pub store_options: StoreOptions,
+    /// `--max-requests-inflight` and `--max-mutating-requests-inflight`.
+    pub inflight: InflightLimits,
 }
 
 /// Why the server could not start or stopped.
@@ -44,7 +49,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(&str, &std::path::Path),
 ) -> Result<(), ServerError> {
-    let store = config.store.open(&config.data_dir, &config.store_options).await?;
+    let ops = Arc::new(Operations::new(config.inflight));
+    let store =
+        MeteredStore::wrap(config.store.open(&config.data_dir, &config.store_options).await?, ops.metrics.store());
     if matches!(config.store, StoreSpec::Etcd { .. }) {
         // SQLite compacts itself; etcd is compacted by its clients, as
         // kube-apiserver does.
@@ -60,8 +67,9 @@ pub async fn run(
 
     let api = Arc::new(ApiServer::new(store, local.to_string()));
     crud::bootstrap_cluster(&api, ROOT_CLUSTER).await.map_err(ServerError::Bootstrap)?;
+    crate::crds::start(&api).await.map_err(ServerError::Bootstrap)?;
     tokio::spawn(crate::clusters::run_reaper(Arc::clone(&api)));
-    let router = transport::with_transport_filters(api::router(api));
+    let router = transport::with_transport_filters(operations::layer(api::router(Arc::clone(&api)), api, ops));
     on_ready(&url, &kubeconfig);
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "serving the Kubernetes API");
     transport::serve(listener, pki.server_config()?, router, shutdown).await;

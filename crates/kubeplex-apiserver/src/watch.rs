@@ -17,7 +17,6 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures::{StreamExt, stream};
 use http::{HeaderValue, StatusCode, header};
-use kubeplex_core::resource::ResourceDef;
 use kubeplex_core::status::{ApiError, cause};
 use kubeplex_store::{Event, Revision, StoreError};
 use serde_json::{Value, json};
@@ -27,6 +26,7 @@ use crate::convert;
 use crate::crud::{Target, store_error};
 use crate::http::Query;
 use crate::objects;
+use crate::registry::Def;
 use crate::select::Selection;
 use crate::table::{self, TableOptions};
 use crate::watchcache::{CacheWatch, CachedObject, EventType, Scope};
@@ -102,9 +102,9 @@ pub async fn serve(api: &Arc<ApiServer>, t: &Target, query: &Query) -> Result<Re
         ),
     };
 
-    let selection = Arc::new(Selection::from_query(t.def, query)?);
-    let encoder = Arc::new(Encoder { def: t.def, table: t.table, first: AtomicBool::new(true) });
-    let cache = api.caches.get(t.def.storage, t.def.namespaced).await?;
+    let selection = Arc::new(Selection::from_query(&t.def, query)?);
+    let encoder = Arc::new(Encoder { def: Arc::clone(&t.def), table: t.table, first: AtomicBool::new(true) });
+    let cache = api.caches.get(&t.def.storage).await?;
     let scope = Scope { cluster: t.cluster.clone(), namespace: t.namespace.clone() };
     let mut initial: Vec<Bytes> = Vec::new();
     let (watch, after) = match from.filter(|_| !send_initial) {
@@ -193,7 +193,7 @@ fn transition(kind: EventType, now: bool, before: bool) -> Option<EventType> {
 /// Encodes watch events: JSON objects as stored, or one-row Tables for
 /// `kubectl get -w` (column definitions on the first event only).
 struct Encoder {
-    def: &'static ResourceDef,
+    def: Def,
     table: Option<TableOptions>,
     first: AtomicBool,
 }
@@ -201,7 +201,7 @@ struct Encoder {
 impl Encoder {
     fn cached(&self, kind: EventType, object: &CachedObject) -> Bytes {
         match &self.table {
-            None if !convert::converts(self.def) => cached_line(kind, object),
+            None if !convert::converts(&self.def) => cached_line(kind, object),
             _ => match object.value() {
                 Ok(value) => self.value(kind.as_str(), &value),
                 Err(e) => line("ERROR", &e.to_status()),
@@ -211,8 +211,8 @@ impl Encoder {
 
     fn value(&self, kind: &str, object: &Value) -> Bytes {
         let converted;
-        let object = if convert::converts(self.def) && kind != "BOOKMARK" {
-            converted = crate::crud::served(self.def, object.clone());
+        let object = if convert::converts(&self.def) && kind != "BOOKMARK" {
+            converted = crate::crud::served(&self.def, object.clone());
             &converted
         } else {
             object
@@ -222,7 +222,7 @@ impl Encoder {
             Some(opts) => {
                 let headers = self.first.swap(false, Ordering::Relaxed);
                 let row =
-                    table::watch_event_table(self.def, object, opts.include_object, headers, jiff::Timestamp::now());
+                    table::watch_event_table(&self.def, object, opts.include_object, headers, jiff::Timestamp::now());
                 line(kind, &row)
             }
         }
@@ -250,7 +250,7 @@ async fn store_watch(
     selection: Arc<Selection>,
     encoder: Arc<Encoder>,
 ) -> Result<Response, ApiError> {
-    let prefix = objects::prefix(t.def, &t.cluster, t.namespace.as_deref());
+    let prefix = objects::prefix(&t.def, &t.cluster, t.namespace.as_deref());
     let events = match api.store.watch(&prefix, after).await {
         Ok(events) => events,
         Err(StoreError::Compacted { requested, compacted }) => {

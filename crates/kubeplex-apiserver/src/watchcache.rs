@@ -110,7 +110,8 @@ struct State {
 #[derive(Debug)]
 pub struct WatchCache {
     prefix: String,
-    namespaced: bool,
+    /// The ingest task, stopped when the cache is dropped.
+    ingest: std::sync::OnceLock<tokio::task::AbortHandle>,
     state: Mutex<State>,
 }
 
@@ -131,7 +132,7 @@ pub struct Snapshot {
 
 impl WatchCache {
     /// Loads `/registry/<storage>/` and starts following the store.
-    async fn start(store: Arc<dyn Store>, storage: &str, namespaced: bool) -> Result<Arc<Self>, ApiError> {
+    async fn start(store: Arc<dyn Store>, storage: &str) -> Result<Arc<Self>, ApiError> {
         let prefix = format!("/registry/{storage}/");
         let page = store.range(RangeRequest::prefix(prefix.clone())).await.map_err(store_error)?;
         let mut objects = BTreeMap::new();
@@ -142,7 +143,7 @@ impl WatchCache {
         let events = store.watch(&prefix, page.revision).await.map_err(store_error)?;
         let cache = Arc::new(WatchCache {
             prefix,
-            namespaced,
+            ingest: std::sync::OnceLock::new(),
             state: Mutex::new(State {
                 objects,
                 revision: page.revision,
@@ -151,7 +152,7 @@ impl WatchCache {
             }),
         });
         let weak = Arc::downgrade(&cache);
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let mut events = events;
             while let Some(event) = events.next().await {
                 let Some(cache) = weak.upgrade() else { return };
@@ -168,6 +169,7 @@ impl WatchCache {
                 }
             }
         });
+        let _ = cache.ingest.set(task.abort_handle());
         Ok(cache)
     }
 
@@ -175,13 +177,18 @@ impl WatchCache {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The scope (cluster, namespace) of a key under this cache's prefix.
+    /// The scope (cluster, namespace) of a key under this cache's prefix:
+    /// `<cluster>/<namespace>/<name>` or `<cluster>/<name>`. (Read from the
+    /// key, since a custom resource may be namespaced in one cluster and
+    /// cluster-scoped in another.)
     fn scope_of(&self, key: &str) -> Option<Scope> {
         let rest = key.strip_prefix(&self.prefix)?;
-        let mut parts = rest.splitn(3, '/');
-        let cluster = parts.next()?.to_owned();
-        let namespace = if self.namespaced { Some(parts.next()?.to_owned()) } else { None };
-        Some(Scope { cluster, namespace })
+        let parts: Vec<&str> = rest.split('/').collect();
+        match parts.as_slice() {
+            [cluster, namespace, _] => Some(Scope { cluster: (*cluster).to_owned(), namespace: Some((*namespace).to_owned()) }),
+            [cluster, _] => Some(Scope { cluster: (*cluster).to_owned(), namespace: None }),
+            _ => None,
+        }
     }
 
     fn apply(&self, event: Event) -> Result<(), ApiError> {
@@ -213,7 +220,8 @@ impl WatchCache {
         }
         if let Some(scope) = scope {
             let all_namespaces = Scope { cluster: scope.cluster.clone(), namespace: None };
-            for s in [Some(scope), self.namespaced.then_some(all_namespaces)].into_iter().flatten() {
+            let namespaced = scope.namespace.is_some();
+            for s in [Some(scope), namespaced.then_some(all_namespaces)].into_iter().flatten() {
                 if let Some(watchers) = state.watchers.get_mut(&s) {
                     // A full queue means the watcher stopped reading: drop it.
                     watchers.retain(|w| w.try_send(Arc::clone(&event)).is_ok());
@@ -312,13 +320,43 @@ impl WatchCache {
     pub fn watcher_count(&self) -> usize {
         self.lock().watchers.values().map(Vec::len).sum()
     }
+
+    /// What the cache holds now (for metrics).
+    pub fn stats(&self) -> CacheStats {
+        let state = self.lock();
+        CacheStats {
+            objects: state.objects.len(),
+            events: state.window.len(),
+            // Watchers whose client left are dropped at their next event.
+            watchers: state.watchers.values().flatten().filter(|w| !w.is_closed()).count(),
+            revision: state.revision,
+        }
+    }
+}
+
+/// The size of one watch cache, as [`WatchCache::stats`] reads it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    pub objects: usize,
+    /// Events kept for watches that resume.
+    pub events: usize,
+    pub watchers: usize,
+    pub revision: Revision,
+}
+
+impl Drop for WatchCache {
+    fn drop(&mut self) {
+        if let Some(task) = self.ingest.get() {
+            task.abort();
+        }
+    }
 }
 
 /// Every watch cache of the server, made on first use.
 #[derive(Debug)]
 pub struct WatchCaches {
     store: Arc<dyn Store>,
-    caches: tokio::sync::Mutex<HashMap<&'static str, Arc<WatchCache>>>,
+    caches: tokio::sync::Mutex<HashMap<String, Arc<WatchCache>>>,
 }
 
 impl WatchCaches {
@@ -328,16 +366,27 @@ impl WatchCaches {
 
     /// The cache of `storage`, started if needed. A cache whose store watch
     /// broke is replaced.
-    pub async fn get(&self, storage: &'static str, namespaced: bool) -> Result<Arc<WatchCache>, ApiError> {
+    pub async fn get(&self, storage: &str) -> Result<Arc<WatchCache>, ApiError> {
         let mut caches = self.caches.lock().await;
         if let Some(cache) = caches.get(storage)
             && cache.lock().failed.is_none()
         {
             return Ok(Arc::clone(cache));
         }
-        let cache = WatchCache::start(Arc::clone(&self.store), storage, namespaced).await?;
-        caches.insert(storage, Arc::clone(&cache));
+        let cache = WatchCache::start(Arc::clone(&self.store), storage).await?;
+        caches.insert(storage.to_owned(), Arc::clone(&cache));
         Ok(cache)
+    }
+
+    /// Drops the cache of `storage` (a custom resource no cluster serves
+    /// any more); its store watch ends with it.
+    pub async fn remove(&self, storage: &str) {
+        self.caches.lock().await.remove(storage);
+    }
+
+    /// Every cache started so far, by storage resource (for metrics).
+    pub async fn all(&self) -> Vec<(String, Arc<WatchCache>)> {
+        self.caches.lock().await.iter().map(|(storage, cache)| (storage.clone(), Arc::clone(cache))).collect()
     }
 }
 
@@ -380,7 +429,7 @@ mod tests {
         let (_dir, store) = store().await;
         put(&store, "t1", "a", "before").await;
         let caches = WatchCaches::new(Arc::clone(&store));
-        let cache = caches.get("configmaps", true).await.unwrap();
+        let cache = caches.get("configmaps").await.unwrap();
         let (snapshot, mut t1_a) = cache.snapshot_and_watch(&scope("t1", Some("a"))).unwrap();
         assert_eq!(snapshot.objects.len(), 1);
         assert_eq!(snapshot.objects[0].labels.get("app").map(String::as_str), Some("before"));
@@ -401,7 +450,7 @@ mod tests {
     async fn watches_resume_from_the_window() {
         let (_dir, store) = store().await;
         let caches = WatchCaches::new(Arc::clone(&store));
-        let cache = caches.get("configmaps", true).await.unwrap();
+        let cache = caches.get("configmaps").await.unwrap();
         let first = put(&store, "c", "n", "one").await;
         put(&store, "c", "n", "two").await;
         // Wait until the cache has seen both.
@@ -418,7 +467,7 @@ mod tests {
     async fn a_stalled_watcher_is_dropped_and_blocks_nobody() {
         let (_dir, store) = store().await;
         let caches = WatchCaches::new(Arc::clone(&store));
-        let cache = caches.get("configmaps", true).await.unwrap();
+        let cache = caches.get("configmaps").await.unwrap();
         let (_, stalled) = cache.snapshot_and_watch(&scope("c", None)).unwrap();
         let (_, mut reader) = cache.snapshot_and_watch(&scope("c", None)).unwrap();
         assert_eq!(cache.watcher_count(), 2);

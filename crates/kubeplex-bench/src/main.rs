@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p kubeplex-bench -- store [--backends sqlite,etcd] [--duration 5s] ...
-//! cargo run --release -p kubeplex-bench -- api [--clients 64] [--watchers 1000] [--clusters 10000] ...
+//! cargo run --release -p kubeplex-bench -- api [--clients 64] [--watchers 1000] [--clusters 10000] [--crds 20] ...
 //! ```
 //!
 //! `serve` (hidden) is the API server the `api` benchmark starts as a child
@@ -45,16 +45,17 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct ApiArgs {
-    /// How long each timed workload (create, get, list) runs.
+    /// How long each timed workload (create, get, of ConfigMaps and custom
+    /// objects; list) runs.
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     duration: Duration,
 
     /// Concurrent clients, one keep-alive connection each (create, get,
-    /// logical clusters).
+    /// create and get custom object, logical clusters).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     clients: u32,
 
-    /// Bytes of data in each ConfigMap.
+    /// Bytes of data in each ConfigMap and custom object.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     value_size: u32,
 
@@ -92,6 +93,11 @@ struct ApiArgs {
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     clusters: u32,
 
+    /// CustomResourceDefinitions created one after another, each timed
+    /// until its resource is served (custom objects use the first).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    crds: u32,
+
     /// Pause before each memory reading.
     #[arg(long, value_parser = parse_duration, default_value = "2s")]
     settle: Duration,
@@ -119,6 +125,7 @@ impl ApiArgs {
             watch_writers: self.watch_writers as usize,
             watch_streams_per_connection: self.watch_streams_per_connection as usize,
             clusters: self.clusters as usize,
+            crds: self.crds as usize,
             settle: self.settle,
             drain_timeout: ApiParams::default().drain_timeout,
             op_timeout: self.op_timeout,

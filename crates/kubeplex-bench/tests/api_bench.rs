@@ -23,6 +23,7 @@ fn tiny() -> ApiParams {
         watch_writers: 2,
         watch_streams_per_connection: 1,
         clusters: 20,
+        crds: 3,
         settle: Duration::from_millis(100),
         drain_timeout: Duration::from_secs(10),
         op_timeout: Duration::from_secs(10),
@@ -56,6 +57,12 @@ async fn check(params: ApiParams) {
     let clusters = report.result(ApiWorkload::LogicalClusters).expect("clusters row");
     assert_eq!(clusters.ops, 20, "{text}");
     assert_eq!(report.memory.clusters_created, 20);
+    let crds = report.result(ApiWorkload::CrdServed).expect("crd-served row");
+    assert_eq!(crds.ops, 3, "{text}");
+    for line in ["  CRD served <= 100 ms: p99 ", "  custom object creates >= 80% of ConfigMap creates: ratio "] {
+        assert!(text.lines().any(|l| l.starts_with(line)), "no {line:?} in:\n{text}");
+    }
+    assert!(text.contains("  custom object gets >= 80% of ConfigMap gets: ratio "), "{text}");
     assert!(report.memory.idle.is_some_and(|rss| rss.total > 0), "{text}");
 
     // The server was killed and reaped.

@@ -2,6 +2,7 @@
 //! objects, the descriptors of served resources, selectors, names and
 //! quantities. The API server and the controllers build on it.
 
+pub mod crd;
 pub mod names;
 pub mod quantity;
 pub mod resource;

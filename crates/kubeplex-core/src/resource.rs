@@ -1,48 +1,151 @@
 //! What the API serves: one descriptor per resource (group, version, kind,
 //! names, scope, verbs, subresources, storage), from which discovery,
 //! routing and storage keys are all derived.
+//!
+//! Built-in resources are a static table ([`BUILTIN`]); the resources of
+//! CustomResourceDefinitions are made at run time with owned names and
+//! carry their [`CustomResource`] details.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// A name in a descriptor: static for built-in resources, owned for custom ones.
+pub type Name = Cow<'static, str>;
 
 /// The verbs of an ordinary resource.
 pub const STANDARD_VERBS: &[&str] =
     &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 const NO_COLLECTION_DELETE: &[&str] = &["create", "delete", "get", "list", "patch", "update", "watch"];
-const GET_PATCH_UPDATE: &[&str] = &["get", "patch", "update"];
+/// The verbs of `status` and `scale` subresources.
+pub const GET_PATCH_UPDATE: &[&str] = &["get", "patch", "update"];
 const CREATE_ONLY: &[&str] = &["create"];
 const UPDATE_ONLY: &[&str] = &["update"];
+
+/// A list of names (short names, categories).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Names {
+    Static(&'static [&'static str]),
+    Owned(Vec<String>),
+}
+
+impl Names {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let (statics, owned) = match self {
+            Names::Static(names) => (*names, &[][..]),
+            Names::Owned(names) => (&[][..], names.as_slice()),
+        };
+        statics.iter().copied().chain(owned.iter().map(String::as_str))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n == name)
+    }
+}
+
+impl serde::Serialize for Names {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
 
 /// A subresource such as `status` or `scale`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SubresourceDef {
     pub name: &'static str,
-    /// The kind served at the subresource (`Scale` for `scale`).
+    /// The kind served at the subresource (`Scale` for `scale`); all empty
+    /// for the resource's own kind (the `status` of custom resources).
     pub group: &'static str,
     pub version: &'static str,
     pub kind: &'static str,
     pub verbs: &'static [&'static str],
 }
 
+/// The subresources a custom resource can have.
+pub mod custom_subresources {
+    use super::{GET_PATCH_UPDATE, SCALE, SubresourceDef};
+
+    const STATUS: SubresourceDef =
+        SubresourceDef { name: "status", group: "", version: "", kind: "", verbs: GET_PATCH_UPDATE };
+
+    /// The subresources of a CRD version with (or without) `status` and `scale`.
+    pub fn of(status: bool, scale: bool) -> &'static [SubresourceDef] {
+        match (status, scale) {
+            (false, false) => &[],
+            (true, false) => &[STATUS],
+            (false, true) => &[SCALE],
+            (true, true) => &[SCALE, STATUS],
+        }
+    }
+}
+
 /// A resource served by the API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceDef {
-    pub group: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
-    pub plural: &'static str,
-    pub singular: &'static str,
+    pub group: Name,
+    pub version: Name,
+    pub kind: Name,
+    pub plural: Name,
+    pub singular: Name,
     pub namespaced: bool,
-    pub short_names: &'static [&'static str],
-    pub categories: &'static [&'static str],
+    pub short_names: Names,
+    pub categories: Names,
     pub verbs: &'static [&'static str],
     pub subresources: &'static [SubresourceDef],
     /// The storage resource: the key segment `/registry/<storage>/…`. Kinds
-    /// served under two groups share one (core and events.k8s.io Events).
-    pub storage: &'static str,
+    /// served under two groups share one (core and events.k8s.io Events);
+    /// custom resources use their CRD's name (`<plural>.<group>`).
+    pub storage: Name,
+    /// What only custom resources have (printer columns, scale paths).
+    pub custom: Option<Arc<CustomResource>>,
+}
+
+/// The parts of a CustomResourceDefinition a served version needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CustomResource {
+    /// The CRD's name, `<plural>.<group>`.
+    pub crd: String,
+    pub list_kind: String,
+    /// The version objects are stored in (`storage: true`); the others
+    /// are served by rewriting `apiVersion` (conversion strategy `None`).
+    pub storage_version: String,
+    /// `additionalPrinterColumns` of this version (never empty: `Age` when
+    /// the CRD gives none).
+    pub columns: Vec<PrinterColumn>,
+    /// The `scale` subresource's paths, when it has one.
+    pub scale: Option<ScalePaths>,
+    /// The CRD is being deleted: only reads and deletes are served.
+    pub terminating: bool,
+    /// `spec.versions[].deprecated` and its warning.
+    pub deprecation_warning: Option<String>,
+}
+
+/// One of a CRD version's `additionalPrinterColumns`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrinterColumn {
+    pub name: String,
+    pub type_: String,
+    pub format: String,
+    pub description: String,
+    pub priority: i32,
+    pub json_path: String,
+}
+
+/// `subresources.scale` of a CRD version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScalePaths {
+    pub spec_replicas: String,
+    pub status_replicas: String,
+    pub label_selector: Option<String>,
 }
 
 impl ResourceDef {
     /// `apps/v1`, or `v1` for the core group.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_owned() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
     }
 
     /// The subresource named `name`.
@@ -50,21 +153,45 @@ impl ResourceDef {
         self.subresources.iter().find(|s| s.name == name)
     }
 
+    /// The group, version and kind served at subresource `sub`.
+    pub fn subresource_kind<'a>(&'a self, sub: &'a SubresourceDef) -> (&'a str, &'a str, &'a str) {
+        if sub.kind.is_empty() { (&self.group, &self.version, &self.kind) } else { (sub.group, sub.version, sub.kind) }
+    }
+
     /// Whether the resource supports `verb`.
     pub fn supports(&self, verb: &str) -> bool {
         self.verbs.contains(&verb)
+    }
+
+    /// The kind of the resource's lists (`ConfigMapList`).
+    pub fn list_kind(&self) -> String {
+        match &self.custom {
+            Some(custom) if !custom.list_kind.is_empty() => custom.list_kind.clone(),
+            _ => format!("{}List", self.kind),
+        }
     }
 }
 
 /// The category of admission and extension configuration.
 const API_EXTENSIONS: &[&str] = &["api-extensions"];
 
-const fn status(group: &'static str, version: &'static str, kind: &'static str) -> SubresourceDef {
-    SubresourceDef { name: "status", group, version, kind, verbs: GET_PATCH_UPDATE }
+/// A subresource of the built-in table.
+const fn sub(
+    name: &'static str,
+    group: &'static str,
+    version: &'static str,
+    kind: &'static str,
+    verbs: &'static [&'static str],
+) -> SubresourceDef {
+    SubresourceDef { name, group, version, kind, verbs }
 }
 
-const SCALE: SubresourceDef =
-    SubresourceDef { name: "scale", group: "autoscaling", version: "v1", kind: "Scale", verbs: GET_PATCH_UPDATE };
+const fn status(group: &'static str, version: &'static str, kind: &'static str) -> SubresourceDef {
+    sub("status", group, version, kind, GET_PATCH_UPDATE)
+}
+
+/// The `scale` subresource (built-in and custom resources alike).
+pub const SCALE: SubresourceDef = sub("scale", "autoscaling", "v1", "Scale", GET_PATCH_UPDATE);
 
 /// A resource with the standard verbs, no short names, categories or
 /// subresources; the `with_*` methods add them.
@@ -78,37 +205,42 @@ const fn res(
     storage: &'static str,
 ) -> ResourceDef {
     ResourceDef {
-        group,
-        version,
-        kind,
-        plural,
-        singular,
+        group: Cow::Borrowed(group),
+        version: Cow::Borrowed(version),
+        kind: Cow::Borrowed(kind),
+        plural: Cow::Borrowed(plural),
+        singular: Cow::Borrowed(singular),
         namespaced,
-        short_names: &[],
-        categories: &[],
+        short_names: Names::Static(&[]),
+        categories: Names::Static(&[]),
         verbs: STANDARD_VERBS,
         subresources: &[],
-        storage,
+        storage: Cow::Borrowed(storage),
+        custom: None,
     }
 }
 
 impl ResourceDef {
     const fn short(mut self, names: &'static [&'static str]) -> Self {
-        self.short_names = names;
+        // A const fn may not drop: the replaced value is static anyway.
+        std::mem::forget(std::mem::replace(&mut self.short_names, Names::Static(names)));
         self
     }
 
     const fn in_all(mut self) -> Self {
-        self.categories = &["all"];
+        // A const fn may not drop: the replaced value is static anyway.
+        std::mem::forget(std::mem::replace(&mut self.categories, Names::Static(&["all"])));
         self
     }
 
     const fn categories(mut self, categories: &'static [&'static str]) -> Self {
-        self.categories = categories;
+        // A const fn may not drop: the replaced value is static anyway.
+        std::mem::forget(std::mem::replace(&mut self.categories, Names::Static(categories)));
         self
     }
 
     const fn subs(mut self, subresources: &'static [SubresourceDef]) -> Self {
+        // A const fn may not drop: the replaced value is static anyway.
         self.subresources = subresources;
         self
     }
@@ -129,10 +261,7 @@ pub static BUILTIN: &[ResourceDef] = &[
     res("", "v1", "LimitRange", "limitranges", "limitrange", true, "limitranges").short(&["limits"]),
     res("", "v1", "Namespace", "namespaces", "namespace", false, "namespaces")
         .short(&["ns"])
-        .subs(&[
-            SubresourceDef { name: "finalize", group: "", version: "v1", kind: "Namespace", verbs: UPDATE_ONLY },
-            status("", "v1", "Namespace"),
-        ])
+        .subs(&[sub("finalize", "", "v1", "Namespace", UPDATE_ONLY), status("", "v1", "Namespace")])
         .verbs(NO_COLLECTION_DELETE),
     res("", "v1", "Node", "nodes", "node", false, "nodes").short(&["no"]).subs(&[status("", "v1", "Node")]),
     res(
@@ -150,8 +279,8 @@ pub static BUILTIN: &[ResourceDef] = &[
         .short(&["pv"])
         .subs(&[status("", "v1", "PersistentVolume")]),
     res("", "v1", "Pod", "pods", "pod", true, "pods").short(&["po"]).in_all().subs(&[
-        SubresourceDef { name: "binding", group: "", version: "v1", kind: "Binding", verbs: CREATE_ONLY },
-        SubresourceDef { name: "eviction", group: "policy", version: "v1", kind: "Eviction", verbs: CREATE_ONLY },
+        sub("binding", "", "v1", "Binding", CREATE_ONLY),
+        sub("eviction", "policy", "v1", "Eviction", CREATE_ONLY),
         status("", "v1", "Pod"),
     ]),
     res("", "v1", "PodTemplate", "podtemplates", "podtemplate", true, "podtemplates"),
@@ -219,13 +348,7 @@ pub static BUILTIN: &[ResourceDef] = &[
     )
     .short(&["csr"])
     .subs(&[
-        SubresourceDef {
-            name: "approval",
-            group: "certificates.k8s.io",
-            version: "v1",
-            kind: "CertificateSigningRequest",
-            verbs: GET_PATCH_UPDATE,
-        },
+        sub("approval", "certificates.k8s.io", "v1", "CertificateSigningRequest", GET_PATCH_UPDATE),
         status("certificates.k8s.io", "v1", "CertificateSigningRequest"),
     ]),
     // networking.k8s.io/v1
@@ -362,13 +485,16 @@ pub static BUILTIN: &[ResourceDef] = &[
 ];
 
 /// The served groups in preference order, each with its versions.
-pub fn groups(resources: &[ResourceDef]) -> Vec<(&'static str, Vec<&'static str>)> {
-    let mut out: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+pub fn groups<'a, I>(resources: I) -> Vec<(&'a str, Vec<&'a str>)>
+where
+    I: IntoIterator<Item = &'a ResourceDef>,
+{
+    let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
     for r in resources {
         match out.iter_mut().find(|(g, _)| *g == r.group) {
-            Some((_, versions)) if !versions.contains(&r.version) => versions.push(r.version),
+            Some((_, versions)) if !versions.contains(&&*r.version) => versions.push(&r.version),
             Some(_) => {}
-            None => out.push((r.group, vec![r.version])),
+            None => out.push((&r.group, vec![&r.version])),
         }
     }
     out

@@ -32,6 +32,14 @@ enum Command {
         /// How often the store's history is compacted, e.g. `5m`, `30s`.
         #[arg(long, default_value = "5m", value_parser = parse_duration)]
         compaction_interval: std::time::Duration,
+        /// The most read-only requests (other than watches) served at once, shared fairly among logical
+        /// clusters; more are answered 429. 0 means no limit.
+        #[arg(long, default_value_t = kubeplex_apiserver::overload::DEFAULT_MAX_REQUESTS_INFLIGHT)]
+        max_requests_inflight: usize,
+        /// The most mutating requests served at once, shared fairly among logical clusters; more are
+        /// answered 429. 0 means no limit.
+        #[arg(long, default_value_t = kubeplex_apiserver::overload::DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT)]
+        max_mutating_requests_inflight: usize,
     },
     /// Read and write kubeplex's store directly (like etcdctl).
     Store {
@@ -95,9 +103,21 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Store { data_dir, store, command } => store_cmd::run(&store, &data_dir, command).await,
-            Command::Server { data_dir, listen, store, compaction_interval } => {
+            Command::Server {
+                data_dir,
+                listen,
+                store,
+                compaction_interval,
+                max_requests_inflight,
+                max_mutating_requests_inflight,
+            } => {
                 let store_options = kubeplex_store::StoreOptions { compaction_interval };
-                let config = kubeplex_apiserver::server::ServerConfig { data_dir, listen, store, store_options };
+                let inflight = kubeplex_apiserver::overload::InflightLimits {
+                    read_only: max_requests_inflight,
+                    mutating: max_mutating_requests_inflight,
+                };
+                let config =
+                    kubeplex_apiserver::server::ServerConfig { data_dir, listen, store, store_options, inflight };
                 kubeplex_apiserver::server::run(config, shutdown_signal(), |url, kubeconfig| {
                     eprintln!("kubeplex is serving on {url}");
                     eprintln!("use it with: kubectl --kubeconfig {}", kubeconfig.display());

@@ -28,7 +28,18 @@ fn discovery_and_version_for_every_kubectl() {
         names.sort();
         assert_eq!(
             names,
-            ["deployments.apps", "jobs.batch", "pods", "replicasets.apps", "services"],
+            [
+                "cronjobs.batch",
+                "daemonsets.apps",
+                "deployments.apps",
+                "horizontalpodautoscalers.autoscaling",
+                "jobs.batch",
+                "pods",
+                "replicasets.apps",
+                "replicationcontrollers",
+                "services",
+                "statefulsets.apps"
+            ],
             "kubectl {}",
             k.version
         );

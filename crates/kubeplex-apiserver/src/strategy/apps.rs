@@ -98,27 +98,63 @@ pub(crate) fn selector_of(spec: &Value, path: &Path, errs: &mut Errs) -> Result<
     LabelSelector::from_api(Some(&parsed)).map(Some).map_err(|_| ())
 }
 
-fn selector_empty(spec: &Value) -> bool {
+/// `spec.selector` has neither `matchLabels` nor `matchExpressions`.
+pub(crate) fn selector_empty(spec: &Value) -> bool {
     let labels = at(spec, &["selector", "matchLabels"]).and_then(Value::as_object).is_none_or(Map::is_empty);
     labels && list_at(spec, &["selector", "matchExpressions"]).is_empty()
 }
 
+/// A controller's required `spec.selector`: `Required value` when absent,
+/// else its `ValidateLabelSelector` errors and, with `empty_for` (the kind as
+/// the message names it), `empty selector is invalid for <kind>` when empty.
+/// Returns the selector as [`selector_of`] converts it.
+pub(crate) fn required_selector(
+    spec: &Value,
+    sel_path: &Path,
+    empty_for: Option<&str>,
+    errs: &mut Errs,
+) -> Result<Option<LabelSelector>, ()> {
+    let mut selector_errs = Errs::new();
+    let selector = selector_of(spec, sel_path, &mut selector_errs);
+    if at(spec, &["selector"]).is_none() {
+        errs.push(required(sel_path, ""));
+    } else {
+        errs.extend(selector_errs);
+        if let Some(kind) = empty_for
+            && selector_empty(spec)
+        {
+            errs.push(invalid_rendered(
+                sel_path,
+                &render_selector(at(spec, &["selector"])),
+                &format!("empty selector is invalid for {kind}"),
+            ));
+        }
+    }
+    selector
+}
+
+/// `spec.template.metadata.labels` must match `selector`.
+pub(crate) fn template_labels_match(spec: &Value, selector: &LabelSelector, sp: &Path, errs: &mut Errs) {
+    let labels = at(spec, &["template", "metadata", "labels"]).cloned().unwrap_or(Value::Null);
+    if !selector.matches(&labels) {
+        errs.push(invalid_rendered(
+            &sp.child("template.metadata.labels"),
+            &render_labels(at(spec, &["template"])),
+            "`selector` does not match template `labels`",
+        ));
+    }
+}
+
 /// `ValidatePodTemplateSpecForReplicaSet`.
-fn validate_template_for_replica_set(spec: &Value, selector: &LabelSelector, p: &Path, errs: &mut Errs) {
+fn validate_template_for_replica_set(spec: &Value, selector: &LabelSelector, sp: &Path, errs: &mut Errs) {
+    let p = &sp.child("template");
     let template = at(spec, &["template"]);
     let Some(template) = template else {
         errs.push(required(p, ""));
         return;
     };
     if !selector.is_empty() {
-        let labels = at(template, &["metadata", "labels"]).cloned().unwrap_or(Value::Null);
-        if !selector.matches(&labels) {
-            errs.push(invalid_rendered(
-                &p.child("metadata.labels"),
-                &render_labels(Some(template)),
-                "`selector` does not match template `labels`",
-            ));
-        }
+        template_labels_match(spec, selector, sp, errs);
     }
     errs.extend(podspec::validate_template(template, p));
     let restart = s(template, &["spec", "restartPolicy"]);
@@ -137,24 +173,11 @@ fn validate_template_for_replica_set(spec: &Value, selector: &LabelSelector, p: 
 /// `ValidateReplicaSetSpec`.
 fn validate_selector_and_template(spec: &Value, sp: &Path, errs: &mut Errs) {
     let sel_path = sp.child("selector");
-    let mut selector_errs = Errs::new();
-    let selector = selector_of(spec, &sel_path, &mut selector_errs);
-    if at(spec, &["selector"]).is_none() {
-        errs.push(required(&sel_path, ""));
-    } else {
-        errs.extend(selector_errs);
-        if selector_empty(spec) {
-            errs.push(invalid_rendered(
-                &sel_path,
-                &render_selector(at(spec, &["selector"])),
-                "empty selector is invalid for deployment",
-            ));
-        }
-    }
+    let selector = required_selector(spec, &sel_path, Some("deployment"), errs);
     match selector {
         Ok(selector) => {
             let selector = selector.unwrap_or_else(LabelSelector::nothing);
-            validate_template_for_replica_set(spec, &selector, &sp.child("template"), errs);
+            validate_template_for_replica_set(spec, &selector, sp, errs);
         }
         Err(()) => {
             errs.push(invalid_rendered(&sel_path, &render_selector(at(spec, &["selector"])), "invalid label selector"))
@@ -163,11 +186,12 @@ fn validate_selector_and_template(spec: &Value, sp: &Path, errs: &mut Errs) {
 }
 
 /// An `IntOrString` rendered as Go marshals it.
-fn render_int_or_string(v: Option<&Value>) -> String {
+pub(crate) fn render_int_or_string(v: Option<&Value>) -> String {
     v.map_or_else(|| "0".to_owned(), render)
 }
 
-fn percent_value(v: &Value) -> Option<i64> {
+/// The percent of a valid percent string (`IsValidPercent`).
+pub(crate) fn percent_value(v: &Value) -> Option<i64> {
     let s = v.as_str()?;
     let digits = s.strip_suffix('%')?;
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -177,7 +201,7 @@ fn percent_value(v: &Value) -> Option<i64> {
 }
 
 /// `getIntOrPercentValue`.
-fn int_or_percent(v: Option<&Value>) -> i64 {
+pub(crate) fn int_or_percent(v: Option<&Value>) -> i64 {
     match v {
         Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
         Some(s @ Value::String(text)) => percent_value(s).unwrap_or_else(|| text.parse().unwrap_or(0)),
@@ -186,7 +210,7 @@ fn int_or_percent(v: Option<&Value>) -> i64 {
 }
 
 /// `ValidatePositiveIntOrPercent`.
-fn positive_int_or_percent(v: Option<&Value>, p: &Path, errs: &mut Errs) {
+pub(crate) fn positive_int_or_percent(v: Option<&Value>, p: &Path, errs: &mut Errs) {
     match v {
         Some(Value::String(text)) if percent_value(&json!(text)).is_none() => {
             errs.push(invalid_rendered(
@@ -202,6 +226,19 @@ fn positive_int_or_percent(v: Option<&Value>, p: &Path, errs: &mut Errs) {
         Some(Value::Number(n)) => nonnegative(errs, n.as_i64(), p),
         _ => {}
     }
+}
+
+/// `IsNotMoreThan100Percent`.
+pub(crate) fn not_more_than_100_percent(v: Option<&Value>, p: &Path, errs: &mut Errs) {
+    if v.and_then(percent_value).is_some_and(|pct| pct > 100) {
+        errs.push(invalid_rendered(p, &render_int_or_string(v), "must not be greater than 100%"));
+    }
+}
+
+/// `ValidatePositiveIntOrPercent` followed by `IsNotMoreThan100Percent`.
+pub(crate) fn positive_percent_at_most_100(v: Option<&Value>, p: &Path, errs: &mut Errs) {
+    positive_int_or_percent(v, p, errs);
+    not_more_than_100_percent(v, p, errs);
 }
 
 /// `ValidateDeploymentStrategy`.
@@ -231,13 +268,7 @@ fn validate_strategy(spec: &Value, p: &Path, errs: &mut Errs) {
                         "may not be 0 when `maxSurge` is 0",
                     ));
                 }
-                if unavailable.and_then(percent_value).is_some_and(|v| v > 100) {
-                    errs.push(invalid_rendered(
-                        &rp.child("maxUnavailable"),
-                        &render_int_or_string(unavailable),
-                        "must not be greater than 100%",
-                    ));
-                }
+                not_more_than_100_percent(unavailable, &rp.child("maxUnavailable"), errs);
             }
         },
         other => {
@@ -324,10 +355,7 @@ pub(crate) fn deployment_generation(new: &mut Value, old: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn msgs(errs: &Errs) -> Vec<String> {
-        errs.iter().map(ToString::to_string).collect()
-    }
+    use crate::strategy::field::msgs;
 
     fn deployment(spec: Value) -> Value {
         let mut d = json!({"metadata": {"name": "web", "namespace": "default"}, "spec": spec});

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::apps::{render_labels, render_selector, selector_of};
+use super::apps::{render_labels, render_selector, required_selector, selector_of, template_labels_match};
 use super::field::{
     Errs, Path, at, child_obj, immutable, int_at, invalid, invalid_json, invalid_rendered, nonnegative, not_supported,
     obj_path, required, s, set_default, sort_map, too_long,
@@ -297,24 +297,9 @@ fn validate_spec(object: &Value) -> Errs {
         other => errs.push(not_supported(&rp, other, &["OnFailure", "Never"])),
     }
     // Selector: required, valid, matching the template.
-    let sel_path = sp.child("selector");
-    let mut selector_errs = Errs::new();
-    let selector = selector_of(spec, &sel_path, &mut selector_errs);
-    if at(spec, &["selector"]).is_none() {
-        errs.push(required(&sel_path, ""));
-    } else {
-        errs.extend(selector_errs);
-    }
-    if let Ok(selector) = selector {
+    if let Ok(selector) = required_selector(spec, &sp.child("selector"), None, &mut errs) {
         let selector = selector.unwrap_or_else(kubeplex_core::selector::LabelSelector::nothing);
-        let labels = at(spec, &["template", "metadata", "labels"]).cloned().unwrap_or(Value::Null);
-        if !selector.matches(&labels) {
-            errs.push(invalid_rendered(
-                &sp.child("template.metadata.labels"),
-                &render_labels(at(spec, &["template"])),
-                "`selector` does not match template `labels`",
-            ));
-        }
+        template_labels_match(spec, &selector, &sp, &mut errs);
     }
     errs
 }
@@ -419,10 +404,7 @@ fn validate_template_update(new: &Value, old: &Value, errs: &mut Errs) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn msgs(errs: &Errs) -> Vec<String> {
-        errs.iter().map(ToString::to_string).collect()
-    }
+    use crate::strategy::field::msgs;
 
     fn new_job(spec: Value) -> Value {
         let mut job = json!({"metadata": {"name": "pi", "namespace": "default", "uid": "u-1"}, "spec": spec});

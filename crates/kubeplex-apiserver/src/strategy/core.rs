@@ -1212,10 +1212,7 @@ pub(crate) fn node_validate_update(new: &Value, old: &Value) -> Errs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn msgs(errs: &Errs) -> Vec<String> {
-        errs.iter().map(ToString::to_string).collect()
-    }
+    use crate::strategy::field::msgs;
 
     #[test]
     fn service_defaults_as_upstream() {

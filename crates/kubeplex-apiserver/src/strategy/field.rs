@@ -228,7 +228,7 @@ pub(crate) fn into_result(def: &ResourceDef, name: &str, errs: Errs) -> Result<(
     if errs.is_empty() {
         return Ok(());
     }
-    Err(invalid_error(def.kind, def.group, name, &errs))
+    Err(invalid_error(&def.kind, &def.group, name, &errs))
 }
 
 /// The 422 `Invalid` error for `errs` on `kind.group "name"`.
@@ -355,6 +355,12 @@ pub(crate) fn sort_map(map: &mut Map<String, Value>, key: &str) {
     {
         *v = sorted(v);
     }
+}
+
+/// The messages of `errs` as `ToString` prints them, for tests.
+#[cfg(test)]
+pub(crate) fn msgs(errs: &Errs) -> Vec<String> {
+    errs.iter().map(ToString::to_string).collect()
 }
 
 #[cfg(test)]

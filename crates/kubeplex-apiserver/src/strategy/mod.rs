@@ -19,14 +19,24 @@
 //! EndpointSlice's `endpoints: null`, an Event's `eventTime: null`), the
 //! defaults add them, so objects read back as they do from kube-apiserver.
 
+mod admission;
 mod apps;
 mod batch;
+mod cluster;
 mod core;
+mod custom;
+mod dra;
 mod field;
+mod gojson;
 mod meta;
+mod networking;
 mod other;
 mod pod;
 mod podspec;
+mod policy;
+mod rbac;
+mod volumes;
+mod workloads;
 
 use kubeplex_core::names::{NameValidator, name_is_dns_label, name_is_dns_subdomain, name_is_dns1035_label};
 use kubeplex_core::resource::ResourceDef;
@@ -57,10 +67,22 @@ enum Kind {
     Lease,
     EndpointSlice,
     LogicalCluster,
+    CustomResourceDefinition,
+    /// An object of a CustomResourceDefinition.
+    Custom,
+    Volumes(volumes::VolumeKind),
+    Workloads(workloads::WorkloadKind),
+    Policy(policy::PolicyKind),
+    Networking(networking::NetKind),
+    Rbac(rbac::RbacKind),
+    Cluster(cluster::ClusterKind),
     Other,
 }
 
 fn kind_of(def: &ResourceDef) -> Kind {
+    if def.custom.is_some() {
+        return Kind::Custom;
+    }
     match (&*def.group, &*def.kind) {
         ("", "Namespace") => Kind::Namespace,
         ("", "Pod") => Kind::Pod,
@@ -78,7 +100,24 @@ fn kind_of(def: &ResourceDef) -> Kind {
         ("coordination.k8s.io", "Lease") => Kind::Lease,
         ("discovery.k8s.io", "EndpointSlice") => Kind::EndpointSlice,
         ("kubeplex.io", "LogicalCluster") => Kind::LogicalCluster,
-        _ => Kind::Other,
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => Kind::CustomResourceDefinition,
+        (group, kind) => {
+            if let Some(k) = volumes::kind_of(group, kind) {
+                Kind::Volumes(k)
+            } else if let Some(k) = workloads::kind_of(group, kind) {
+                Kind::Workloads(k)
+            } else if let Some(k) = policy::kind_of(group, kind) {
+                Kind::Policy(k)
+            } else if let Some(k) = networking::kind_of(group, kind) {
+                Kind::Networking(k)
+            } else if let Some(k) = rbac::kind_of(group, kind) {
+                Kind::Rbac(k)
+            } else if let Some(k) = cluster::kind_of(group, kind) {
+                Kind::Cluster(k)
+            } else {
+                Kind::Other
+            }
+        }
     }
 }
 
@@ -87,10 +126,19 @@ fn meta_rules(def: &ResourceDef, kind: Kind) -> MetaRules {
     let name: NameValidator = match kind {
         Kind::Namespace | Kind::LogicalCluster => name_is_dns_label,
         Kind::Service => name_is_dns1035_label,
+        Kind::Workloads(k) => workloads::name_validator(k),
+        Kind::Policy(k) => policy::name_validator(k),
+        Kind::Networking(k) => k.name_validator(),
+        Kind::Rbac(k) => k.name_validator(),
+        Kind::Cluster(k) => k.name_validator(),
         _ => name_is_dns_subdomain,
     };
     let finalizers = match kind {
-        Kind::Lease | Kind::LogicalCluster | Kind::Other => Finalizers::Generic,
+        Kind::Lease | Kind::LogicalCluster | Kind::Custom | Kind::CustomResourceDefinition | Kind::Other => {
+            Finalizers::Generic
+        }
+        Kind::Policy(k) if policy::generic_finalizers(k) => Finalizers::Generic,
+        Kind::Cluster(k) if k.generic_finalizers() => Finalizers::Generic,
         _ => Finalizers::Kube,
     };
     MetaRules { name, namespaced: def.namespaced, finalizers }
@@ -123,8 +171,15 @@ fn defaults(kind: Kind, object: &mut Value) {
             batch::defaults(object);
         }
         Kind::Lease => other::lease_defaults(object),
+        Kind::CustomResourceDefinition => custom::crd_defaults(object),
         Kind::EndpointSlice => other::endpoint_slice_defaults(object),
-        Kind::ServiceAccount | Kind::LogicalCluster | Kind::Other => {}
+        Kind::Volumes(k) => volumes::defaults(k, object),
+        Kind::Workloads(k) => workloads::defaults(k, object),
+        Kind::Policy(k) => policy::defaults(k, object),
+        Kind::Networking(k) => networking::defaults(k, object),
+        Kind::Rbac(k) => rbac::defaults(k, object),
+        Kind::Cluster(k) => cluster::defaults(k, object),
+        Kind::ServiceAccount | Kind::LogicalCluster | Kind::Custom | Kind::Other => {}
     }
 }
 
@@ -161,7 +216,23 @@ pub fn prepare_for_create(def: &ResourceDef, object: &mut Value) {
         Kind::Deployment => set_status(object, serde_json::json!({})),
         Kind::ReplicaSet => set_status(object, serde_json::json!({"replicas": 0})),
         Kind::EndpointSlice => other::endpoint_slice_generation(object, None),
+        Kind::CustomResourceDefinition => custom::crd_prepare_create(object),
+        Kind::Custom => custom::custom_prepare_create(def, object),
+        Kind::Volumes(k) => volumes::prepare_for_create(k, object),
+        Kind::Workloads(k) => workloads::prepare_for_create(k, object),
+        Kind::Policy(k) => policy::prepare_for_create(k, object),
+        Kind::Networking(k) => networking::prepare_for_create(k, object),
+        Kind::Cluster(k) => cluster::prepare_for_create(k, object),
         _ => {}
+    }
+}
+
+/// What a DELETE does to an object before it is marked for deletion (or
+/// goes): a CustomResourceDefinition gets the finalizer under which its
+/// objects are removed first.
+pub fn prepare_for_delete(def: &ResourceDef, object: &mut Value) {
+    if kind_of(def) == Kind::CustomResourceDefinition {
+        custom::crd_prepare_delete(object);
     }
 }
 
@@ -205,7 +276,14 @@ pub fn validate_create(def: &ResourceDef, object: &Value) -> Result<(), ApiError
         Kind::Lease => other::lease_validate(object),
         Kind::EndpointSlice => other::endpoint_slice_validate(object),
         Kind::LogicalCluster => other::logical_cluster_validate(object),
-        Kind::ServiceAccount | Kind::Other => Errs::new(),
+        Kind::CustomResourceDefinition => custom::crd_validate(object),
+        Kind::Volumes(k) => volumes::validate_create(k, object),
+        Kind::Workloads(k) => workloads::validate_create(k, object),
+        Kind::Policy(k) => policy::validate_create(k, object),
+        Kind::Networking(k) => networking::validate_create(k, object),
+        Kind::Rbac(k) => rbac::validate_create(k, object),
+        Kind::Cluster(k) => cluster::validate_create(k, object),
+        Kind::ServiceAccount | Kind::Custom | Kind::Other => Errs::new(),
     });
     into_result(def, name_of(object), errs)
 }
@@ -233,6 +311,11 @@ pub fn prepare_for_update(def: &ResourceDef, new: &mut Value, old: &Value) {
         Kind::ServiceAccount => core::service_account_prepare(new),
         Kind::Deployment => apps::deployment_generation(new, old),
         Kind::EndpointSlice => other::endpoint_slice_generation(new, Some(old)),
+        Kind::CustomResourceDefinition => custom::crd_prepare_update(new, old),
+        Kind::Custom => custom::custom_prepare_update(def, new, old),
+        Kind::Workloads(k) => workloads::prepare_for_update(k, new, old),
+        Kind::Policy(k) => policy::prepare_for_update(k, new, old),
+        Kind::Cluster(k) => cluster::prepare_for_update(k, new, old),
         _ => {}
     }
 }
@@ -295,7 +378,54 @@ pub fn validate_update(def: &ResourceDef, new: &Value, old: &Value) -> Result<()
         ]
         .concat(),
         Kind::LogicalCluster => [update_meta(), other::logical_cluster_validate(new)].concat(),
-        Kind::Other => update_meta(),
+        Kind::Volumes(k) => volumes::validate_update(k, new, old, rules),
+        Kind::Workloads(k) => workloads::validate_update(k, new, old, rules),
+        Kind::Policy(k) => policy::validate_update(k, new, old, rules),
+        Kind::Networking(k) => networking::validate_update(k, new, old, rules),
+        Kind::Rbac(k) => rbac::validate_update(k, new, old, rules),
+        Kind::Cluster(k) => cluster::validate_update(k, new, old, rules),
+        Kind::CustomResourceDefinition => [update_meta(), custom::crd_validate_update(new, old)].concat(),
+        Kind::Custom | Kind::Other => update_meta(),
+    };
+    into_result(def, name_of(new), errs)
+}
+
+/// Records who asked for a new object where upstream's `PrepareForCreate`
+/// takes it from the request (a CertificateSigningRequest's
+/// `spec.username` and `spec.groups`); call after [`prepare_for_create`].
+/// Other kinds are left alone.
+pub fn set_requester(def: &ResourceDef, object: &mut Value, user: &str, groups: &[String]) {
+    if kind_of(def) == Kind::Cluster(cluster::ClusterKind::CertificateSigningRequest) {
+        cluster::csr_set_requester(object, user, groups);
+    }
+}
+
+/// The strategy of a write to a subresource that carries the object
+/// (`status`, `approval`), after the caller rebuilt the object from the
+/// stored one and the request's status: what the subresource may not change
+/// is put back (a CertificateSigningRequest keeps its Approved/Denied
+/// conditions through `/status` and everything but its conditions through
+/// `/approval`). Kinds without such a strategy keep the request's status.
+pub fn prepare_for_subresource_update(def: &ResourceDef, subresource: &str, new: &mut Value, old: &Value) {
+    if let Kind::Cluster(k) = kind_of(def) {
+        cluster::prepare_for_subresource_update(k, subresource, new, old);
+    }
+}
+
+/// Validation of a subresource write (after
+/// [`prepare_for_subresource_update`]); kinds without rules accept it.
+pub fn validate_subresource_update(
+    def: &ResourceDef,
+    subresource: &str,
+    new: &Value,
+    old: &Value,
+) -> Result<(), ApiError> {
+    let kind = kind_of(def);
+    let rules = meta_rules(def, kind);
+    let errs = match kind {
+        Kind::Cluster(k) => cluster::validate_subresource_update(k, subresource, new, old, rules),
+        Kind::Networking(k) if subresource == "status" => networking::validate_status_update(k, new, old, rules),
+        _ => Errs::new(),
     };
     into_result(def, name_of(new), errs)
 }
@@ -312,6 +442,10 @@ fn decode_errors(def: &ResourceDef, kind: Kind, object: &Value) -> Result<(), Ap
             .and_then(podspec::bad_quantity),
         Kind::Secret => core::secret_decode_error(object),
         Kind::ConfigMap => core::config_map_decode_error(object),
+        Kind::Volumes(k) => volumes::decode_error(k, object),
+        Kind::Workloads(k) => workloads::decode_error(k, object),
+        Kind::Policy(k) => policy::decode_error(k, object),
+        Kind::Cluster(k) => cluster::decode_error(k, object),
         _ => None,
     };
     match problem {

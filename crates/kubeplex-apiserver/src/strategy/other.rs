@@ -442,10 +442,7 @@ pub(crate) fn logical_cluster_validate(object: &Value) -> Errs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn msgs(errs: &Errs) -> Vec<String> {
-        errs.iter().map(ToString::to_string).collect()
-    }
+    use crate::strategy::field::msgs;
 
     #[test]
     fn endpoint_slices() {

@@ -1445,74 +1445,95 @@ const STANDARD_RESOURCES: &[&str] = &[
     "replicationcontrollers",
     "resourcequotas",
     "secrets",
-    "persistentvolumeclaims",
     "configmaps",
+    "persistentvolumeclaims",
+    "storage",
+    "requests.storage",
     "services.nodeports",
     "services.loadbalancers",
-    "requests.storage",
 ];
 
-fn is_hugepages(name: &str) -> bool {
+const INTEGER_RESOURCES: &[&str] = &[
+    "pods",
+    "services",
+    "replicationcontrollers",
+    "resourcequotas",
+    "secrets",
+    "configmaps",
+    "persistentvolumeclaims",
+    "services.nodeports",
+    "services.loadbalancers",
+];
+
+/// `IsQuotaHugePageResourceName`.
+pub(crate) fn is_hugepages(name: &str) -> bool {
     name.starts_with("hugepages-") || name.starts_with("requests.hugepages-")
 }
 
-fn is_native(name: &str) -> bool {
+/// `IsNativeResource`: unqualified, or in `kubernetes.io/`.
+pub(crate) fn is_native(name: &str) -> bool {
     !name.contains('/') || name.contains("kubernetes.io/")
 }
 
 /// `IsExtendedResourceName`.
-fn is_extended(name: &str) -> bool {
-    if is_native(name) || name.starts_with("requests.") {
-        return false;
-    }
-    is_qualified_name(&format!("requests.{name}")).is_empty()
+pub(crate) fn is_extended(name: &str) -> bool {
+    !is_native(name) && !name.starts_with("requests.") && is_qualified_name(&format!("requests.{name}")).is_empty()
 }
 
-fn overcommit_allowed(name: &str) -> bool {
-    is_native(name) && !is_hugepages(name)
+/// `IsOvercommitAllowed`.
+pub(crate) fn overcommit_allowed(name: &str) -> bool {
+    is_native(name) && !name.starts_with("hugepages-")
+}
+
+/// `validateResourceName`: qualified, and standard when unqualified.
+pub(crate) fn resource_name_errors(name: &str, p: &Path) -> Errs {
+    let msgs = is_qualified_name(name);
+    if !msgs.is_empty() {
+        return msgs.iter().map(|m| invalid(p, name, m)).collect();
+    }
+    if !(name.contains('/') || STANDARD_RESOURCES.contains(&name) || is_hugepages(name)) {
+        return vec![invalid(p, name, "must be a standard resource type or fully qualified")];
+    }
+    Errs::new()
+}
+
+/// `validateContainerResourceName`.
+pub(crate) fn container_resource_name_errors(name: &str, p: &Path) -> Errs {
+    let mut errs = resource_name_errors(name, p);
+    if !name.contains('/') {
+        if !(["cpu", "memory", "ephemeral-storage"].contains(&name) || name.starts_with("hugepages-")) {
+            errs.push(invalid(p, name, "must be a standard resource for containers"));
+        }
+    } else if !is_native(name) && !is_extended(name) {
+        errs.push(invalid(p, name, "doesn't follow extended resource name standard"));
+    }
+    errs
+}
+
+/// `ValidateResourceQuantityValue`: not negative, whole for integer resources.
+pub(crate) fn quantity_value_errors(resource: &str, q: &Quantity, p: &Path) -> Errs {
+    let mut errs = Errs::new();
+    if q.sign() == std::cmp::Ordering::Less {
+        errs.push(invalid(p, &q.to_string(), "must be greater than or equal to 0"));
+    }
+    let integer = INTEGER_RESOURCES.contains(&resource) || is_extended(resource);
+    if integer && q.milli_value() % 1000 != 0 {
+        errs.push(invalid(p, &q.to_string(), "must be an integer"));
+    }
+    errs
 }
 
 /// `validateContainerResourceName` / `validatePodResourceName`.
 fn resource_name(name: &str, p: &Path, scope: ResourceScope, errs: &mut Errs) {
-    let msgs = is_qualified_name(name);
-    if !msgs.is_empty() {
-        for msg in msgs {
-            errs.push(invalid(p, name, &msg));
-        }
-        return;
-    }
-    let unqualified = !name.contains('/');
-    let standard = STANDARD_RESOURCES.contains(&name) || is_hugepages(name);
-    let mut local = Errs::new();
-    if unqualified && !standard {
-        local.push(invalid(p, name, "must be a standard resource type or fully qualified"));
-    }
     match scope {
-        ResourceScope::Container => {
-            if unqualified {
-                if !(["cpu", "memory", "ephemeral-storage"].contains(&name) || name.starts_with("hugepages-")) {
-                    local.push(invalid(p, name, "must be a standard resource for containers"));
-                }
-            } else if !is_native(name) && !is_extended(name) {
-                local.push(invalid(p, name, "doesn't follow extended resource name standard"));
-            }
-        }
+        ResourceScope::Container => errs.extend(container_resource_name_errors(name, p)),
         ResourceScope::Pod => {
+            let mut local = resource_name_errors(name, p);
             if local.is_empty() && !(name == "cpu" || name == "memory" || name.starts_with("hugepages-")) {
                 local.push(not_supported(p, name, &["cpu", "hugepages-", "memory"]));
             }
+            errs.extend(local);
         }
-    }
-    errs.extend(local);
-}
-
-/// The quantity checks of `ValidateResourceQuantityValue`.
-fn quantity_value(name: &str, q: &Quantity, p: &Path, errs: &mut Errs) {
-    if q.sign() == std::cmp::Ordering::Less {
-        errs.push(invalid(p, &q.to_string(), "must be greater than or equal to 0"));
-    }
-    if is_extended(name) && q.milli_value() % 1000 != 0 {
-        errs.push(invalid(p, &q.to_string(), "must be an integer"));
     }
 }
 
@@ -1524,7 +1545,7 @@ fn validate_resource_list(list: &Value, p: &Path, scope: ResourceScope, errs: &m
         let kp = p.key(k);
         resource_name(k, &kp, scope, errs);
         if let Some(q) = parse_quantity(&map[k]) {
-            quantity_value(k, &q, &kp, errs);
+            errs.extend(quantity_value_errors(k, &q, &kp));
         }
     }
 }
@@ -1547,7 +1568,7 @@ fn validate_resources(resources: &Value, p: &Path, scope: ResourceScope, errs: &
             let kp = req_path.key(k);
             resource_name(k, &kp, scope, errs);
             let Some(q) = parse_quantity(&req[k]) else { continue };
-            quantity_value(k, &q, &kp, errs);
+            errs.extend(quantity_value_errors(k, &q, &kp));
             match limits.and_then(|l| l.get(k)).and_then(parse_quantity) {
                 Some(limit) => {
                     if q != limit && !overcommit_allowed(k) {
@@ -1934,10 +1955,7 @@ fn validate_topology_spread(spec: &Value, p: &Path, errs: &mut Errs) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn msgs(errs: &Errs) -> Vec<String> {
-        errs.iter().map(ToString::to_string).collect()
-    }
+    use crate::strategy::field::msgs;
 
     #[test]
     fn pull_policy_follows_the_tag() {

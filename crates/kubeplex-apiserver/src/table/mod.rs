@@ -17,6 +17,7 @@
 //! (watch `ERROR` events) are sent as they are, not as Tables.
 
 mod accept;
+mod custom;
 mod docs;
 mod duration;
 mod json;
@@ -145,7 +146,8 @@ pub fn single(def: &ResourceDef, object: &Value, opts: &TableOptions, now: Times
 pub fn render(def: &ResourceDef, objects: &[Value], opts: &TableOptions, list_meta: &Value, now: Timestamp) -> Value {
     let printer = printers::printer_for(def);
     let rows: Vec<Value> = objects.iter().map(|o| row_with(def, &printer, o, opts, now)).collect();
-    let rows = if rows.is_empty() && printer.generic { Value::Null } else { Value::Array(rows) };
+    let generic = printer.generic && def.custom.is_none();
+    let rows = if rows.is_empty() && generic { Value::Null } else { Value::Array(rows) };
     let mut table = Map::new();
     table.insert("kind".into(), Value::from("Table"));
     table.insert("apiVersion".into(), Value::from(opts.version.api_version()));
@@ -157,6 +159,9 @@ pub fn render(def: &ResourceDef, objects: &[Value], opts: &TableOptions, list_me
 
 /// The `columnDefinitions` of `def`'s Tables.
 pub fn column_definitions(def: &ResourceDef) -> Value {
+    if let Some(custom) = &def.custom {
+        return custom::column_definitions(custom);
+    }
     Value::Array(
         printers::printer_for(def)
             .columns
@@ -169,17 +174,6 @@ pub fn column_definitions(def: &ResourceDef) -> Value {
     )
 }
 
-/// The columns of `def`'s Tables.
-pub fn columns(def: &ResourceDef) -> &'static [Column] {
-    printers::printer_for(def).columns
-}
-
-/// One `rows[]` entry for `object` (for callers that assemble Tables from
-/// their own containers).
-pub fn row(def: &ResourceDef, object: &Value, opts: &TableOptions, now: Timestamp) -> Value {
-    row_with(def, &printers::printer_for(def), object, opts, now)
-}
-
 fn row_with(
     def: &ResourceDef,
     printer: &printers::Printer,
@@ -187,7 +181,10 @@ fn row_with(
     opts: &TableOptions,
     now: Timestamp,
 ) -> Value {
-    let printed = (printer.row)(object, now);
+    let printed = match &def.custom {
+        Some(custom) => printers::Row { cells: custom::cells(custom, object, now), conditions: None },
+        None => (printer.row)(object, now),
+    };
     let mut row = Map::new();
     row.insert("cells".into(), Value::Array(printed.cells));
     if let Some(conditions) = printed.conditions {
@@ -205,7 +202,7 @@ fn row_object(def: &ResourceDef, object: &Value, opts: &TableOptions) -> Value {
     match opts.include_object {
         IncludeObject::Object => {
             let mut full = Map::new();
-            full.insert("kind".into(), Value::from(def.kind));
+            full.insert("kind".into(), Value::from(&*def.kind));
             full.insert("apiVersion".into(), Value::from(def.api_version()));
             if let Some(fields) = object.as_object() {
                 for (k, v) in fields {
@@ -255,19 +252,23 @@ mod tests {
     }
 
     /// A ResourceDef without a printer.
-    const WIDGETS: ResourceDef = ResourceDef {
-        group: "example.com",
-        version: "v1",
-        kind: "Widget",
-        plural: "widgets",
-        singular: "widget",
-        namespaced: true,
-        short_names: &[],
-        categories: &[],
-        verbs: kubeplex_core::resource::STANDARD_VERBS,
-        subresources: &[],
-        storage: "widgets",
-    };
+    fn widgets() -> ResourceDef {
+        use std::borrow::Cow::Borrowed;
+        ResourceDef {
+            group: Borrowed("example.com"),
+            version: Borrowed("v1"),
+            kind: Borrowed("Widget"),
+            plural: Borrowed("widgets"),
+            singular: Borrowed("widget"),
+            namespaced: true,
+            short_names: kubeplex_core::resource::Names::Static(&[]),
+            categories: kubeplex_core::resource::Names::Static(&[]),
+            verbs: kubeplex_core::resource::STANDARD_VERBS,
+            subresources: &[],
+            storage: Borrowed("widgets"),
+            custom: None,
+        }
+    }
 
     fn configmap(name: &str, rv: &str) -> Value {
         json!({"apiVersion": "v1", "kind": "ConfigMap",
@@ -319,7 +320,7 @@ mod tests {
         let t = table(def("", "v1", "configmaps"), &[], IncludeObject::Metadata, Value::Null, now());
         assert_eq!(t["metadata"], json!({}));
         // The default convertor has `null` rows when there are none.
-        let t = table(&WIDGETS, &[], IncludeObject::Metadata, json!({"resourceVersion": "5"}), now());
+        let t = table(&widgets(), &[], IncludeObject::Metadata, json!({"resourceVersion": "5"}), now());
         assert_eq!(t["rows"], Value::Null);
         assert_eq!(t["metadata"], json!({"resourceVersion": "5"}));
     }
@@ -388,7 +389,7 @@ mod tests {
     #[test]
     fn default_table_for_kinds_without_printer() {
         let w = json!({"metadata": {"name": "w1", "creationTimestamp": "2025-06-01T10:00:00Z"}});
-        let t = table(&WIDGETS, &[w], IncludeObject::Metadata, json!({"resourceVersion": "7"}), now());
+        let t = table(&widgets(), &[w], IncludeObject::Metadata, json!({"resourceVersion": "7"}), now());
         assert_eq!(
             t["columnDefinitions"],
             json!([
@@ -403,7 +404,7 @@ mod tests {
     fn wide_columns_have_priority_one() {
         let wide = |plural: &str, group: &str| -> Vec<String> {
             let d = find(BUILTIN, group, "v1", plural).unwrap();
-            columns(d).iter().filter(|c| c.priority == 1).map(|c| c.name.to_owned()).collect()
+            printers::printer_for(d).columns.iter().filter(|c| c.priority == 1).map(|c| c.name.to_owned()).collect()
         };
         assert_eq!(wide("pods", ""), ["IP", "Node", "Nominated Node", "Readiness Gates"]);
         assert_eq!(wide("services", ""), ["Selector"]);
@@ -417,7 +418,7 @@ mod tests {
         assert_eq!(wide("events", ""), ["Subobject", "Source", "First Seen", "Count", "Name"]);
         assert!(wide("configmaps", "").is_empty());
         let names = |plural: &str, group: &str, version: &str| -> Vec<&str> {
-            columns(find(BUILTIN, group, version, plural).unwrap())
+            printers::printer_for(find(BUILTIN, group, version, plural).unwrap()).columns
                 .iter()
                 .filter(|c| c.priority == 0)
                 .map(|c| c.name)

@@ -40,6 +40,18 @@ pub struct ClientIdentity {
     pub groups: Vec<String>,
 }
 
+impl ClientIdentity {
+    /// The groups upstream's authentication reports for the user: the
+    /// certificate's, then `system:authenticated`.
+    pub fn authenticated_groups(&self) -> Vec<String> {
+        let mut groups = self.groups.clone();
+        if !groups.iter().any(|g| g == "system:authenticated") {
+            groups.push("system:authenticated".to_owned());
+        }
+        groups
+    }
+}
+
 /// Errors of the transport layer. File errors name the file.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {

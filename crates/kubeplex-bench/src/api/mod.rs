@@ -1,15 +1,18 @@
 //! The API benchmark: kubeplex's API server (SQLite store) in a child
 //! process, driven over HTTPS with keep-alive by many clients; prints a
-//! table, the server's resident memory, the targets of issue 3 (measured,
-//! never asserted) and, last, the memory each idle logical cluster adds.
+//! table, the server's resident memory, the targets of issues 3 and 4
+//! (measured, never asserted) and, last, the memory each idle logical
+//! cluster adds.
 //!
 //! ```text
 //!   main.rs (clap) ──► run_api_bench(config)
 //!     ├─ ServerProcess::start(EXE serve …)   fresh temporary data dir
 //!     ├─ settle ─► VmRSS idle
-//!     ├─ create ─► get ─► preload ─► list ─► list-paged ─► watch     (workloads.rs)
+//!     ├─ create ─► get                       ConfigMaps               (workloads.rs)
+//!     ├─ crd-served ─► create-custom ─► get-custom   objects of the first CRD
+//!     ├─ preload ─► list ─► list-paged ─► watch
 //!     ├─ settle ─► VmRSS before ─► logical clusters ─► settle ─► VmRSS after
-//!     └─ ApiReport ──► render(): settings, table, memory, targets,
+//!     └─ ApiReport ──► render(): settings, table, memory, targets (custom/ConfigMap ratios),
 //!                      last line "KiB per idle logical cluster: X"
 //! ```
 //!
@@ -29,7 +32,7 @@ use crate::table::{Align, Table, format_ms, format_rate, group_thousands};
 use crate::workloads::WorkloadResult;
 use client::Tls;
 use process::{Rss, ServerProcess};
-use workloads::{ApiParams, ApiWorkload, Target};
+use workloads::{ApiParams, ApiWorkload, ObjectKind, Target};
 
 /// Target: ConfigMap creates per second, at least.
 pub const TARGET_CREATES_PER_SEC: f64 = 5_000.0;
@@ -41,6 +44,11 @@ pub const TARGET_REQUEST_P99: Duration = Duration::from_millis(20);
 pub const TARGET_LIST: Duration = Duration::from_millis(100);
 /// Target: watch delivery p99, at most.
 pub const TARGET_WATCH_P99: Duration = Duration::from_millis(100);
+/// Target: from creating a CRD to its resource being served, at most (p99).
+pub const TARGET_CRD_SERVED: Duration = Duration::from_millis(100);
+/// Target: custom object creates and gets, at least this share of the
+/// ConfigMap figure of the same run.
+pub const TARGET_CUSTOM_RATIO: f64 = 0.8;
 /// Target: logical cluster creation p99, at most.
 pub const TARGET_CLUSTER_P99: Duration = Duration::from_millis(20);
 /// Target: resident memory per idle logical cluster, at most (KiB).
@@ -220,6 +228,30 @@ impl ApiReport {
                 ));
             }
         }
+        if let Some(p99) = p99(ApiWorkload::CrdServed) {
+            lines.push(format!(
+                "CRD served <= {}: p99 {}, {}",
+                format_ms(TARGET_CRD_SERVED),
+                format_ms(p99),
+                verdict(p99 <= TARGET_CRD_SERVED)
+            ));
+        }
+        for (what, configmap, custom) in [
+            ("creates", ApiWorkload::Create, ApiWorkload::CreateCustom),
+            ("gets", ApiWorkload::Get, ApiWorkload::GetCustom),
+        ] {
+            if let (Some(configmap), Some(custom)) = (self.result(configmap), self.result(custom)) {
+                let (reference, rate) = (configmap.ops_per_sec(), custom.ops_per_sec());
+                let ratio = if reference > 0.0 { rate / reference } else { 0.0 };
+                lines.push(format!(
+                    "custom object {what} >= {:.0}% of ConfigMap {what}: ratio {ratio:.2} ({}/s vs {}/s), {}",
+                    TARGET_CUSTOM_RATIO * 100.0,
+                    format_rate(rate),
+                    format_rate(reference),
+                    verdict(ratio >= TARGET_CUSTOM_RATIO)
+                ));
+            }
+        }
         if let Some(r) = self.result(ApiWorkload::List)
             && let (Some(p50), Some(p99)) = (r.latency.percentile(0.5), r.latency.percentile(0.99))
         {
@@ -298,7 +330,7 @@ impl ApiReport {
         out.push_str(&self.table());
         out.push_str(
             "(p50/p99: latency of each request, to the last byte of the response; list-paged: of a walk through \
-             every page; watch: from just before the create is sent to receipt by each watcher, ops/s = \
+             every page; CRD: from sending its POST to the first 200 on its collection, polled every 1 ms; watch: from just before the create is sent to receipt by each watcher, ops/s = \
              deliveries/s; cpu: of each process over the workload, 100% = one core; server rss: VmRSS at its end, anon = RssAnon)\n",
         );
         out.push_str(&format!("\nserver resident memory (VmRSS of pid {}):\n", self.memory.pid));
@@ -390,6 +422,46 @@ fn load_average() -> Option<String> {
     (fields.len() == 3).then(|| fields.join(" "))
 }
 
+/// Tells `progress` how a workload went.
+fn announce(progress: &(dyn Fn(&str) + Sync), workload: ApiWorkload, result: &WorkloadResult) {
+    progress(&format!(
+        "{} -> {} ops/s, p99 {}, {} errors",
+        workload.name(),
+        format_rate(result.ops_per_sec()),
+        result.latency.percentile(0.99).map(format_ms).unwrap_or_else(|| "-".into()),
+        result.errors
+    ));
+}
+
+/// Runs the create workload `create` and then the get workload `get` on
+/// the objects of `kind` (both fail when there is no kind: its CRD was not
+/// served).
+async fn create_and_get(
+    target: &Target,
+    server: &ServerProcess,
+    p: &ApiParams,
+    kind: Option<&ObjectKind>,
+    (create, get): (ApiWorkload, ApiWorkload),
+    progress: &(dyn Fn(&str) + Sync),
+) -> [ApiRow; 2] {
+    let Some(kind) = kind else {
+        let none = || workloads::failed("no CustomResourceDefinition was served".to_string());
+        return [ApiRow { workload: create, result: none() }, ApiRow { workload: get, result: none() }];
+    };
+    progress(&create.label(p));
+    let cpu = CpuMeter::start(server);
+    let (result, created) = workloads::create(target, p, kind).await;
+    let result = with_cpu(result, &cpu);
+    announce(progress, create, &result);
+    let created_row = ApiRow { workload: create, result };
+
+    progress(&get.label(p));
+    let cpu = CpuMeter::start(server);
+    let result = with_cpu(workloads::get(target, p, kind, &created).await, &cpu);
+    announce(progress, get, &result);
+    [created_row, ApiRow { workload: get, result }]
+}
+
 /// Starts the server, runs every workload against it and returns the
 /// report. `progress` hears a line as each step starts and ends. The server
 /// is killed and its data removed when this returns or is dropped.
@@ -408,7 +480,7 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut settings = vec![format!(
         "kubeplex API benchmark: {cpus} CPUs shared by server and clients; HTTPS keep-alive, admin client \
-         certificate; ConfigMaps with {} B of data; {:?} per timed workload",
+         certificate; ConfigMaps and custom objects with {} B of data; {:?} per timed workload",
         p.value_size, p.duration
     )];
     let load_at_start = load_average();
@@ -450,28 +522,19 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     }
 
     let mut rows = Vec::new();
-    let report = |workload: ApiWorkload, result: &WorkloadResult| {
-        progress(&format!(
-            "{} -> {} ops/s, p99 {}, {} errors",
-            workload.name(),
-            format_rate(result.ops_per_sec()),
-            result.latency.percentile(0.99).map(format_ms).unwrap_or_else(|| "-".into()),
-            result.errors
-        ));
-    };
 
-    progress(&ApiWorkload::Create.label(p));
+    let pair = (ApiWorkload::Create, ApiWorkload::Get);
+    rows.extend(create_and_get(&target, &server, p, Some(&ObjectKind::configmap()), pair, progress).await);
+
+    progress(&ApiWorkload::CrdServed.label(p));
     let cpu = CpuMeter::start(&server);
-    let (result, created) = workloads::create(&target, p).await;
+    let (result, served) = workloads::crd_served(&target, p).await;
     let result = with_cpu(result, &cpu);
-    report(ApiWorkload::Create, &result);
-    rows.push(ApiRow { workload: ApiWorkload::Create, result });
-
-    progress(&ApiWorkload::Get.label(p));
-    let cpu = CpuMeter::start(&server);
-    let result = with_cpu(workloads::get(&target, p, &created).await, &cpu);
-    report(ApiWorkload::Get, &result);
-    rows.push(ApiRow { workload: ApiWorkload::Get, result });
+    announce(progress, ApiWorkload::CrdServed, &result);
+    rows.push(ApiRow { workload: ApiWorkload::CrdServed, result });
+    let custom = served.first().map(workloads::BenchCrd::objects);
+    let pair = (ApiWorkload::CreateCustom, ApiWorkload::GetCustom);
+    rows.extend(create_and_get(&target, &server, p, custom.as_ref(), pair, progress).await);
 
     progress(&format!(
         "preloading {} ConfigMaps in {} with {} clients",
@@ -502,14 +565,14 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
                 result.first_error.clone_from(&loaded.first_error);
             }
         }
-        report(workload, &result);
+        announce(progress, workload, &result);
         rows.push(ApiRow { workload, result });
     }
 
     progress(&ApiWorkload::Watch.label(p));
     let cpu = CpuMeter::start(&server);
     let result = with_cpu(workloads::watch(&target, p).await, &cpu);
-    report(ApiWorkload::Watch, &result);
+    announce(progress, ApiWorkload::Watch, &result);
     rows.push(ApiRow { workload: ApiWorkload::Watch, result });
 
     tokio::time::sleep(p.settle).await;
@@ -517,7 +580,7 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     progress(&ApiWorkload::LogicalClusters.label(p));
     let cpu = CpuMeter::start(&server);
     let result = with_cpu(workloads::logical_clusters(&target, p).await, &cpu);
-    report(ApiWorkload::LogicalClusters, &result);
+    announce(progress, ApiWorkload::LogicalClusters, &result);
     memory.clusters_created = result.ops;
     tokio::time::sleep(p.settle).await;
     memory.after_clusters = server.rss().ok();
@@ -597,6 +660,34 @@ mod tests {
 
         let unmeasured = ApiReport { memory: Memory::default(), ..report };
         assert_eq!(unmeasured.last_line(), "KiB per idle logical cluster: n/a");
+    }
+
+    #[test]
+    fn custom_resource_targets() {
+        let row = |workload, ops, p99_ms| ApiRow { workload, result: result(ops, 0, p99_ms) };
+        let report = ApiReport {
+            settings: Vec::new(),
+            params: ApiParams::default(),
+            rows: vec![
+                row(ApiWorkload::Create, 5_000, 2),
+                row(ApiWorkload::Get, 20_000, 1),
+                row(ApiWorkload::CrdServed, 20, 120),
+                row(ApiWorkload::CreateCustom, 4_500, 2),
+                row(ApiWorkload::GetCustom, 15_000, 1),
+            ],
+            memory: Memory::default(),
+        };
+        let targets = report.targets();
+        let has = |line: &str| assert!(targets.iter().any(|l| l == line), "no {line:?} in {targets:#?}");
+        has("CRD served <= 100 ms: p99 120 ms, MISSED");
+        has("custom object creates >= 80% of ConfigMap creates: ratio 0.90 (4,500/s vs 5,000/s), met");
+        has("custom object gets >= 80% of ConfigMap gets: ratio 0.75 (15,000/s vs 20,000/s), MISSED");
+        // Rows in the order the workloads run.
+        let table = report.table();
+        let at = |label: &str| table.find(label).unwrap_or_else(|| panic!("no {label:?} in {table}"));
+        assert!(at("get ConfigMap") < at("CRD created until served, 20 CRDs"), "{table}");
+        assert!(at("CRD created until served") < at("create custom object, 64 clients"), "{table}");
+        assert!(at("create custom object") < at("get custom object, 64 clients"), "{table}");
     }
 
     #[test]

@@ -207,7 +207,13 @@ fn addr_of_url(url: &str) -> Option<SocketAddr> {
 pub async fn serve(data_dir: PathBuf, listen: SocketAddr) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let url_file = data_dir.join(URL_FILE);
-    let config = ServerConfig { data_dir, listen, store: StoreSpec::Sqlite, store_options: StoreOptions::default() };
+    let config = ServerConfig {
+        data_dir,
+        listen,
+        store: StoreSpec::Sqlite,
+        store_options: StoreOptions::default(),
+        inflight: Default::default(),
+    };
     let mut write_error = None;
     let result = run(config, stop_signal(), |url, _kubeconfig| {
         // Written aside and renamed, so the reader never sees half a URL.

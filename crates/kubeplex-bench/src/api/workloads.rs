@@ -5,6 +5,9 @@
 //! ```text
 //!   create       C clients: POST ConfigMap c-<client>-<n> in default     until the deadline, then count them
 //!   get          C clients: GET a random one of those                     until the deadline
+//!   crd-served   1 client:  POST CRD i (group g<i>.bench.example.com), then GET its collection in default
+//!                every 1 ms until 200 (404 = not served yet); latency = POST sent → first 200, i < K
+//!   create-custom, get-custom   the same as create and get, with objects of the first of those CRDs
 //!   preload      C clients: POST ConfigMap l-<n> in bench-list, n < L    (untimed setup)
 //!   list         1 client:  GET bench-list's ConfigMaps, one response     until the deadline (at least once)
 //!   list-paged   1 client:  the same with limit=P, following `continue`   (one op = every page)
@@ -46,6 +49,8 @@ pub const WATCH_NAMESPACE: &str = "bench-watch";
 
 /// Connections opened at once.
 const CONNECT_CONCURRENCY: usize = 64;
+/// How often the crd-served workload asks for a new CRD's collection.
+pub const CRD_POLL_INTERVAL: Duration = Duration::from_millis(1);
 
 /// The sizes and durations of the API workloads.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,6 +79,9 @@ pub struct ApiParams {
     pub watch_streams_per_connection: usize,
     /// Logical clusters created.
     pub clusters: usize,
+    /// CustomResourceDefinitions created one after another (at least one:
+    /// the custom-object workloads use the first).
+    pub crds: usize,
     /// Pause before each memory reading, for the server to settle.
     pub settle: Duration,
     /// How long watchers may take to catch up once the writes are done.
@@ -96,6 +104,7 @@ impl Default for ApiParams {
             watch_writers: 16,
             watch_streams_per_connection: 1,
             clusters: 10_000,
+            crds: 20,
             settle: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(10),
             op_timeout: Duration::from_secs(10),
@@ -120,6 +129,9 @@ impl ApiParams {
 pub enum ApiWorkload {
     Create,
     Get,
+    CrdServed,
+    CreateCustom,
+    GetCustom,
     List,
     ListPaged,
     Watch,
@@ -128,9 +140,12 @@ pub enum ApiWorkload {
 
 impl ApiWorkload {
     /// Every workload, in the order they run.
-    pub const ALL: [ApiWorkload; 6] = [
+    pub const ALL: [ApiWorkload; 9] = [
         ApiWorkload::Create,
         ApiWorkload::Get,
+        ApiWorkload::CrdServed,
+        ApiWorkload::CreateCustom,
+        ApiWorkload::GetCustom,
         ApiWorkload::List,
         ApiWorkload::ListPaged,
         ApiWorkload::Watch,
@@ -142,6 +157,9 @@ impl ApiWorkload {
         match self {
             ApiWorkload::Create => "create",
             ApiWorkload::Get => "get",
+            ApiWorkload::CrdServed => "crd-served",
+            ApiWorkload::CreateCustom => "create-custom",
+            ApiWorkload::GetCustom => "get-custom",
             ApiWorkload::List => "list",
             ApiWorkload::ListPaged => "list-paged",
             ApiWorkload::Watch => "watch",
@@ -155,6 +173,9 @@ impl ApiWorkload {
         match self {
             ApiWorkload::Create => format!("create ConfigMap, {} clients", p.clients),
             ApiWorkload::Get => format!("get ConfigMap, {} clients", p.clients),
+            ApiWorkload::CrdServed => format!("CRD created until served, {} CRDs", p.crds.max(1)),
+            ApiWorkload::CreateCustom => format!("create custom object, {} clients", p.clients),
+            ApiWorkload::GetCustom => format!("get custom object, {} clients", p.clients),
             ApiWorkload::List => format!("list {objects} ConfigMaps"),
             ApiWorkload::ListPaged => format!("list {objects} ConfigMaps, limit={}", p.page_size),
             ApiWorkload::Watch => format!(
@@ -220,12 +241,100 @@ fn filler(size: usize) -> String {
 
 /// The JSON of a ConfigMap named `name` with `data`.
 fn configmap(name: &str, data: serde_json::Value) -> Bytes {
-    let object = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data});
-    Bytes::from(serde_json::to_vec(&object).unwrap_or_default())
+    ObjectKind::configmap().body(name, data)
 }
 
 fn configmaps_path(namespace: &str) -> String {
     format!("/api/v1/namespaces/{namespace}/configmaps")
+}
+
+/// What the create and get workloads write and read in namespace default:
+/// ConfigMaps, or the objects of a custom resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectKind {
+    /// `v1`, `g0.bench.example.com/v1`.
+    pub api_version: String,
+    /// `ConfigMap`, `Widget0`.
+    pub kind: String,
+    /// The field holding the object's values: `data` for a ConfigMap,
+    /// `spec` for a custom object.
+    pub field: &'static str,
+    /// The collection in namespace default.
+    pub collection: String,
+}
+
+impl ObjectKind {
+    /// ConfigMaps.
+    pub fn configmap() -> ObjectKind {
+        ObjectKind {
+            api_version: "v1".to_string(),
+            kind: "ConfigMap".to_string(),
+            field: "data",
+            collection: configmaps_path(CREATE_NAMESPACE),
+        }
+    }
+
+    /// The JSON of an object named `name` with `values` in its field.
+    pub fn body(&self, name: &str, values: serde_json::Value) -> Bytes {
+        let mut object = json!({"apiVersion": self.api_version, "kind": self.kind, "metadata": {"name": name}});
+        object[self.field] = values;
+        Bytes::from(serde_json::to_vec(&object).unwrap_or_default())
+    }
+}
+
+/// A CustomResourceDefinition of the crd-served workload: namespaced, one
+/// version `v1`, a small schema keeping whatever `spec` holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchCrd {
+    pub group: String,
+    pub plural: String,
+    pub kind: String,
+}
+
+impl BenchCrd {
+    /// The `i`-th: group `g<i>.bench.example.com`, plural `widget<i>s`, kind `Widget<i>`.
+    pub fn numbered(i: usize) -> BenchCrd {
+        BenchCrd { group: format!("g{i}.bench.example.com"), plural: format!("widget{i}s"), kind: format!("Widget{i}") }
+    }
+
+    /// `<plural>.<group>`.
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.plural, self.group)
+    }
+
+    /// The JSON of the CRD.
+    pub fn manifest(&self) -> Bytes {
+        let crd = json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": self.name()},
+            "spec": {
+                "group": self.group,
+                "scope": "Namespaced",
+                "names": {"plural": self.plural, "singular": self.kind.to_lowercase(), "kind": self.kind},
+                "versions": [{
+                    "name": "v1",
+                    "served": true,
+                    "storage": true,
+                    "schema": {"openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+                    }},
+                }],
+            },
+        });
+        Bytes::from(serde_json::to_vec(&crd).unwrap_or_default())
+    }
+
+    /// Its objects in namespace default.
+    pub fn objects(&self) -> ObjectKind {
+        ObjectKind {
+            api_version: format!("{}/v1", self.group),
+            kind: self.kind.clone(),
+            field: "spec",
+            collection: format!("/apis/{}/v1/namespaces/{CREATE_NAMESPACE}/{}", self.group, self.plural),
+        }
+    }
 }
 
 /// Percent-encodes a query parameter value (a continue token).
@@ -286,22 +395,22 @@ pub async fn create_namespace(t: &Target, name: &str, limit: Duration) -> Result
     }
 }
 
-/// Lists a namespace's ConfigMaps in one response (untimed helper).
-async fn list_all(conn: &mut Conn, namespace: &str, limit: Duration) -> Result<List, String> {
-    match timed(limit, conn, Method::GET, &configmaps_path(namespace), None).await.1? {
+/// Lists a collection in one response (untimed helper).
+async fn list_all(conn: &mut Conn, path: &str, limit: Duration) -> Result<List, String> {
+    match timed(limit, conn, Method::GET, path, None).await.1? {
         (StatusCode::OK, body) => parse_list(&body),
-        (status, body) => Err(format!("listing {namespace}: {}", describe(status, &body))),
+        (status, body) => Err(format!("listing {path}: {}", describe(status, &body))),
     }
 }
 
 /// The result of a setup step that could not even start.
-fn failed(what: String) -> WorkloadResult {
+pub(crate) fn failed(what: String) -> WorkloadResult {
     let mut rec = Recorder::default();
     rec.error(what);
     rec.finish(Duration::ZERO, String::new())
 }
 
-/// What the create workload made: how many ConfigMaps each client created.
+/// What the create workload made: how many objects each client created.
 #[derive(Clone, Debug, Default)]
 pub struct Created {
     pub per_client: Vec<usize>,
@@ -311,29 +420,29 @@ fn created_name(client: usize, n: usize) -> String {
     format!("c-{client}-{n}")
 }
 
-/// `p.clients` clients each creating ConfigMaps one after another until the
-/// deadline; then counts them with a list.
-pub async fn create(t: &Target, p: &ApiParams) -> (WorkloadResult, Created) {
+/// `p.clients` clients each creating objects of `kind` one after another
+/// until the deadline; then counts them with a list.
+pub async fn create(t: &Target, p: &ApiParams, kind: &ObjectKind) -> (WorkloadResult, Created) {
     let conns = match t.connect_all(p.clients, Protocol::Http1).await {
         Ok(conns) => conns,
         Err(e) => return (failed(e), Created::default()),
     };
     let value = filler(p.value_size);
-    let path = configmaps_path(CREATE_NAMESPACE);
+    let kind = Arc::new(kind.clone());
     let start = Instant::now();
     let deadline = start + p.duration;
     let tasks: Vec<_> = conns
         .into_iter()
         .enumerate()
         .map(|(client, mut conn)| {
-            let (value, path, limit) = (value.clone(), path.clone(), p.op_timeout);
+            let (value, kind, limit) = (value.clone(), kind.clone(), p.op_timeout);
             tokio::spawn(async move {
                 let mut rec = Recorder::default();
                 let mut n = 0;
                 while Instant::now() < deadline {
                     let name = created_name(client, n);
-                    let body = configmap(&name, json!({ "value": value }));
-                    match timed(limit, &mut conn, Method::POST, &path, Some(body)).await {
+                    let body = kind.body(&name, json!({ "value": value }));
+                    match timed(limit, &mut conn, Method::POST, &kind.collection, Some(body)).await {
                         (took, Ok((StatusCode::CREATED, _))) => {
                             rec.ok(took);
                             n += 1;
@@ -363,7 +472,7 @@ pub async fn create(t: &Target, p: &ApiParams) -> (WorkloadResult, Created) {
     let elapsed = start.elapsed();
     // Every acknowledged create must be in the list, and nothing else.
     let counted = match t.connect(Protocol::Http1).await {
-        Ok(mut conn) => list_all(&mut conn, CREATE_NAMESPACE, p.op_timeout.max(Duration::from_secs(60))).await,
+        Ok(mut conn) => list_all(&mut conn, &kind.collection, p.op_timeout.max(Duration::from_secs(60))).await,
         Err(e) => Err(e),
     };
     match counted {
@@ -372,23 +481,23 @@ pub async fn create(t: &Target, p: &ApiParams) -> (WorkloadResult, Created) {
             if found != rec.ok {
                 rec.fail_many(
                     found.abs_diff(rec.ok),
-                    format!("{found} ConfigMaps listed after {} acknowledged creates", rec.ok),
+                    format!("{found} {} objects listed after {} acknowledged creates", kind.kind, rec.ok),
                 );
             }
         }
-        Err(e) => rec.error(format!("counting the created ConfigMaps: {e}")),
+        Err(e) => rec.error(format!("counting the created {} objects: {e}", kind.kind)),
     }
     let detail = format!("{} creates", group_thousands(rec.ok));
     (rec.finish(elapsed, detail), Created { per_client })
 }
 
-/// `p.clients` clients getting random created ConfigMaps until the deadline,
-/// checking each is the one asked for.
-pub async fn get(t: &Target, p: &ApiParams, created: &Created) -> WorkloadResult {
+/// `p.clients` clients getting random created objects of `kind` until the
+/// deadline, checking each is the one asked for.
+pub async fn get(t: &Target, p: &ApiParams, kind: &ObjectKind, created: &Created) -> WorkloadResult {
     let made: Vec<(usize, usize)> =
         created.per_client.iter().copied().enumerate().filter(|(_, n)| *n > 0).collect::<Vec<_>>();
     if made.is_empty() {
-        return failed("no ConfigMaps were created to get".to_string());
+        return failed(format!("no {} objects were created to get", kind.kind));
     }
     let made = Arc::new(made);
     let conns = match t.connect_all(p.clients, Protocol::Http1).await {
@@ -401,14 +510,14 @@ pub async fn get(t: &Target, p: &ApiParams, created: &Created) -> WorkloadResult
         .into_iter()
         .enumerate()
         .map(|(r, mut conn)| {
-            let (made, limit) = (made.clone(), p.op_timeout);
+            let (made, limit, collection) = (made.clone(), p.op_timeout, kind.collection.clone());
             tokio::spawn(async move {
                 let mut rec = Recorder::default();
                 let mut rng = StdRng::seed_from_u64(0x6b75_6265 + r as u64);
                 while Instant::now() < deadline {
                     let (client, count) = made[rng.random_range(0..made.len())];
                     let name = created_name(client, rng.random_range(0..count));
-                    let path = format!("{}/{name}", configmaps_path(CREATE_NAMESPACE));
+                    let path = format!("{collection}/{name}");
                     let want = format!("\"name\":\"{name}\"");
                     match timed(limit, &mut conn, Method::GET, &path, None).await {
                         (took, Ok((StatusCode::OK, body))) => {
@@ -432,8 +541,83 @@ pub async fn get(t: &Target, p: &ApiParams, created: &Created) -> WorkloadResult
     let rec = join_all(tasks).await;
     let elapsed = start.elapsed();
     let total: usize = made.iter().map(|(_, n)| n).sum();
-    let detail = format!("{} gets of {} ConfigMaps", group_thousands(rec.ok), group_thousands(total as u64));
+    let detail = format!("{} gets of {} {} objects", group_thousands(rec.ok), group_thousands(total as u64), kind.kind);
     rec.finish(elapsed, detail)
+}
+
+/// Creates `p.crds` CustomResourceDefinitions one after another, each
+/// followed by GETs of its collection in namespace default every
+/// [`CRD_POLL_INTERVAL`] until one answers 200 (404: not served yet); the
+/// latency is from just before the CRD's POST is sent to that answer.
+/// Returns the CRDs that became served, in order.
+pub async fn crd_served(t: &Target, p: &ApiParams) -> (WorkloadResult, Vec<BenchCrd>) {
+    let mut conn = match t.connect(Protocol::Http1).await {
+        Ok(conn) => conn,
+        Err(e) => return (failed(e), Vec::new()),
+    };
+    let crds_path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+    let mut rec = Recorder::default();
+    let mut posts = Recorder::default();
+    let mut not_yet = 0u64;
+    let mut served = Vec::new();
+    let start = Instant::now();
+    for i in 0..p.crds.max(1) {
+        let crd = BenchCrd::numbered(i);
+        let collection = crd.objects().collection;
+        let sent = Instant::now();
+        match timed(p.op_timeout, &mut conn, Method::POST, crds_path, Some(crd.manifest())).await {
+            (took, Ok((StatusCode::CREATED, _))) => posts.ok(took),
+            (_, Ok((status, body))) => {
+                rec.error(format!("create CRD {}: {}", crd.name(), describe(status, &body)));
+                continue;
+            }
+            (_, Err(e)) => {
+                rec.error(e);
+                continue;
+            }
+        }
+        let deadline = sent + p.op_timeout;
+        loop {
+            match timed(p.op_timeout, &mut conn, Method::GET, &collection, None).await.1 {
+                Ok((StatusCode::OK, body)) => {
+                    let latency = sent.elapsed();
+                    match parse_list(&body) {
+                        Ok(_) => {
+                            rec.ok(latency);
+                            served.push(crd);
+                        }
+                        Err(e) => rec.error(format!("GET {collection}: {e}")),
+                    }
+                    break;
+                }
+                Ok((StatusCode::NOT_FOUND, _)) if Instant::now() < deadline => {
+                    not_yet += 1;
+                    tokio::time::sleep(CRD_POLL_INTERVAL).await;
+                }
+                Ok((StatusCode::NOT_FOUND, _)) => {
+                    rec.error(format!("{collection} not served {:?} after creating CRD {}", p.op_timeout, crd.name()));
+                    break;
+                }
+                Ok((status, body)) => {
+                    rec.error(format!("GET {collection}: {}", describe(status, &body)));
+                    break;
+                }
+                Err(e) => {
+                    rec.error(e);
+                    break;
+                }
+            }
+        }
+    }
+    let elapsed = start.elapsed();
+    let post_p50 = posts.latency.percentile(0.5).map(format_ms).unwrap_or_else(|| "-".into());
+    let detail = format!(
+        "{} CRDs served; CRD POST p50 {post_p50}; polled every {}: {} answers 404",
+        group_thousands(rec.ok),
+        format_ms(CRD_POLL_INTERVAL),
+        group_thousands(not_yet)
+    );
+    (rec.finish(elapsed, detail), served)
 }
 
 /// A byte count in KiB below 1 MiB, in MiB above.
@@ -743,7 +927,7 @@ pub async fn watch(t: &Target, p: &ApiParams) -> WorkloadResult {
     let path = configmaps_path(WATCH_NAMESPACE);
 
     let rv = match t.connect(Protocol::Http1).await {
-        Ok(mut conn) => list_all(&mut conn, WATCH_NAMESPACE, p.op_timeout).await.map(|l| l.metadata.resource_version),
+        Ok(mut conn) => list_all(&mut conn, &path, p.op_timeout).await.map(|l| l.metadata.resource_version),
         Err(e) => Err(e),
     };
     let rv = match rv {
@@ -993,6 +1177,43 @@ mod tests {
         assert_eq!(ApiWorkload::ListPaged.label(&p), "list 10,000 ConfigMaps, limit=500");
         assert_eq!(ApiWorkload::Watch.label(&p), "watch: 1,000 watchers, 100 changes/s");
         assert_eq!(ApiWorkload::LogicalClusters.label(&p), "create LogicalCluster, 64 clients");
+        assert_eq!(ApiWorkload::CrdServed.label(&p), "CRD created until served, 20 CRDs");
+        assert_eq!(ApiWorkload::CreateCustom.label(&p), "create custom object, 64 clients");
+        assert_eq!(ApiWorkload::GetCustom.label(&p), "get custom object, 64 clients");
+        assert_eq!(ApiWorkload::ALL.len(), ApiWorkload::ALL.iter().map(|w| w.name()).collect::<HashSet<_>>().len());
+    }
+
+    #[test]
+    fn object_bodies() {
+        let body = |kind: &ObjectKind| -> serde_json::Value {
+            serde_json::from_slice(&kind.body("c-0-1", json!({"value": "abc"}))).expect("JSON")
+        };
+        let cm = ObjectKind::configmap();
+        assert_eq!(cm.collection, "/api/v1/namespaces/default/configmaps");
+        assert_eq!(
+            body(&cm),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c-0-1"}, "data": {"value": "abc"}})
+        );
+        let crd = BenchCrd::numbered(3);
+        assert_eq!(crd.name(), "widget3s.g3.bench.example.com");
+        let custom = crd.objects();
+        assert_eq!(custom.collection, "/apis/g3.bench.example.com/v1/namespaces/default/widget3s");
+        assert_eq!(
+            body(&custom),
+            json!({
+                "apiVersion": "g3.bench.example.com/v1",
+                "kind": "Widget3",
+                "metadata": {"name": "c-0-1"},
+                "spec": {"value": "abc"},
+            })
+        );
+        let manifest: serde_json::Value = serde_json::from_slice(&crd.manifest()).expect("JSON");
+        assert_eq!(manifest["metadata"]["name"], "widget3s.g3.bench.example.com");
+        assert_eq!(manifest["spec"]["group"], "g3.bench.example.com");
+        assert_eq!(manifest["spec"]["names"]["singular"], "widget3");
+        assert_eq!(manifest["spec"]["versions"][0]["name"], "v1");
+        let schema = &manifest["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+        assert_eq!(schema["properties"]["spec"]["x-kubernetes-preserve-unknown-fields"], true);
     }
 
     #[test]

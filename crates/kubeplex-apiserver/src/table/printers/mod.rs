@@ -10,12 +10,24 @@
 //!      pod.rs    Pod
 //!      apps.rs   Deployment ReplicaSet Job
 //!      other.rs  Lease EndpointSlice LogicalCluster, default
+//!      networking.rs  NetworkPolicy Ingress IngressClass
+//!      rbac.rs        RoleBinding ClusterRoleBinding (Roles: default)
+//!      cluster.rs     storage, scheduling, node, admission, certificates, resource kinds
+//!      volumes.rs     PersistentVolume PersistentVolumeClaim
+//!      workloads.rs   PodTemplate ReplicationController StatefulSet DaemonSet ControllerRevision CronJob
+//!      policy.rs      ResourceQuota PodDisruptionBudget HorizontalPodAutoscaler (LimitRange: default)
 //! ```
 
 mod apps;
+mod cluster;
 mod core;
+mod networking;
 mod other;
 mod pod;
+mod policy;
+mod rbac;
+mod volumes;
+mod workloads;
 
 use jiff::Timestamp;
 use kubeplex_core::resource::ResourceDef;
@@ -101,6 +113,47 @@ pub fn printer_for(def: &ResourceDef) -> Printer {
         ("coordination.k8s.io", "Lease") => p(other::LEASE_COLUMNS, other::lease),
         ("discovery.k8s.io", "EndpointSlice") => p(other::ENDPOINT_SLICE_COLUMNS, other::endpoint_slice),
         ("kubeplex.io", "LogicalCluster") => p(other::LOGICAL_CLUSTER_COLUMNS, other::logical_cluster),
+        ("networking.k8s.io", "NetworkPolicy") => p(networking::NETWORK_POLICY_COLUMNS, networking::network_policy),
+        ("networking.k8s.io", "Ingress") => p(networking::INGRESS_COLUMNS, networking::ingress),
+        ("networking.k8s.io", "IngressClass") => p(networking::INGRESS_CLASS_COLUMNS, networking::ingress_class),
+        ("rbac.authorization.k8s.io", "RoleBinding") => p(rbac::ROLE_BINDING_COLUMNS, rbac::binding),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => p(rbac::CLUSTER_ROLE_BINDING_COLUMNS, rbac::binding),
+        ("storage.k8s.io", "StorageClass") => p(cluster::STORAGE_CLASS_COLUMNS, cluster::storage_class),
+        ("storage.k8s.io", "CSIDriver") => p(cluster::CSI_DRIVER_COLUMNS, cluster::csi_driver),
+        ("storage.k8s.io", "CSINode") => p(cluster::CSI_NODE_COLUMNS, cluster::csi_node),
+        ("storage.k8s.io", "VolumeAttachment") => p(cluster::VOLUME_ATTACHMENT_COLUMNS, cluster::volume_attachment),
+        ("scheduling.k8s.io", "PriorityClass") => p(cluster::PRIORITY_CLASS_COLUMNS, cluster::priority_class),
+        ("node.k8s.io", "RuntimeClass") => p(cluster::RUNTIME_CLASS_COLUMNS, cluster::runtime_class),
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration") => {
+            p(cluster::WEBHOOK_CONFIGURATION_COLUMNS, cluster::webhook_configuration)
+        }
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
+            p(cluster::VALIDATING_ADMISSION_POLICY_COLUMNS, cluster::validating_admission_policy)
+        }
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
+            p(cluster::VALIDATING_ADMISSION_POLICY_BINDING_COLUMNS, cluster::validating_admission_policy_binding)
+        }
+        ("certificates.k8s.io", "CertificateSigningRequest") => {
+            p(cluster::CERTIFICATE_SIGNING_REQUEST_COLUMNS, cluster::certificate_signing_request)
+        }
+        ("resource.k8s.io", "DeviceClass" | "ResourceClaimTemplate") => p(cluster::NAME_AGE_COLUMNS, cluster::name_age),
+        ("resource.k8s.io", "ResourceClaim") => p(cluster::RESOURCE_CLAIM_COLUMNS, cluster::resource_claim),
+        ("resource.k8s.io", "ResourceSlice") => p(cluster::RESOURCE_SLICE_COLUMNS, cluster::resource_slice),
+        ("", "PersistentVolume") => p(volumes::PERSISTENT_VOLUME_COLUMNS, volumes::persistent_volume),
+        ("", "PersistentVolumeClaim") => p(volumes::PERSISTENT_VOLUME_CLAIM_COLUMNS, volumes::persistent_volume_claim),
+        ("", "PodTemplate") => p(workloads::POD_TEMPLATE_COLUMNS, workloads::pod_template),
+        ("", "ReplicationController") => {
+            p(workloads::REPLICATION_CONTROLLER_COLUMNS, workloads::replication_controller)
+        }
+        ("apps", "StatefulSet") => p(workloads::STATEFUL_SET_COLUMNS, workloads::stateful_set),
+        ("apps", "DaemonSet") => p(workloads::DAEMON_SET_COLUMNS, workloads::daemon_set),
+        ("apps", "ControllerRevision") => p(workloads::CONTROLLER_REVISION_COLUMNS, workloads::controller_revision),
+        ("batch", "CronJob") => p(workloads::CRON_JOB_COLUMNS, workloads::cron_job),
+        ("", "ResourceQuota") => p(policy::RESOURCE_QUOTA_COLUMNS, policy::resource_quota),
+        ("policy", "PodDisruptionBudget") => p(policy::POD_DISRUPTION_BUDGET_COLUMNS, policy::pod_disruption_budget),
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            p(policy::HORIZONTAL_POD_AUTOSCALER_COLUMNS, policy::horizontal_pod_autoscaler)
+        }
         _ => Printer { columns: other::DEFAULT_COLUMNS, row: other::default_row, generic: true },
     }
 }
@@ -161,7 +214,12 @@ mod tests {
     fn every_builtin_has_its_printer() {
         for def in BUILTIN {
             let printer = printer_for(def);
-            assert!(!printer.generic, "{} {} uses the generic printer", def.group, def.kind);
+            // Roles and ClusterRoles use the default convertor upstream too.
+            // CRDs are served by apiextensions-apiserver with the default one.
+            let upstream_default = rbac::DEFAULT_CONVERTOR_KINDS.contains(&(&*def.group, &*def.kind))
+                || policy::DEFAULT_CONVERTOR_KINDS.contains(&(&*def.group, &*def.kind))
+                || (&*def.group, &*def.kind) == ("apiextensions.k8s.io", "CustomResourceDefinition");
+            assert_eq!(printer.generic, upstream_default, "{} {} uses the generic printer", def.group, def.kind);
             assert_eq!(printer.columns[0].name, if def.kind == "Event" { "Last Seen" } else { "Name" });
             // Every printer fills one cell per column, even for an empty object.
             let row = (printer.row)(&json!({}), Timestamp::UNIX_EPOCH);
@@ -175,7 +233,9 @@ mod tests {
     fn exactly_one_name_column() {
         for def in BUILTIN {
             let names = printer_for(def).columns.iter().filter(|c| c.format == "name").count();
-            assert_eq!(names, 1, "{}", def.kind);
+            // VolumeAttachment's Attacher column has format `name` upstream.
+            let expected = if cluster::SECOND_NAME_COLUMN_KINDS.contains(&(&*def.group, &*def.kind)) { 2 } else { 1 };
+            assert_eq!(names, expected, "{}", def.kind);
         }
     }
 
