@@ -35,6 +35,8 @@ pub struct ApiServer {
     pub server_address: String,
     /// The resources served, built-in and per-cluster custom ones.
     pub registry: Registry,
+    /// OpenAPI v3 documents, built on first use.
+    pub openapi: crate::openapi::OpenApi,
 }
 
 /// The namespaces every logical cluster starts with.
@@ -42,7 +44,13 @@ pub const INITIAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public
 
 impl ApiServer {
     pub fn new(store: Arc<dyn Store>, server_address: String) -> Self {
-        ApiServer { caches: WatchCaches::new(Arc::clone(&store)), store, server_address, registry: Registry::new() }
+        ApiServer {
+            caches: WatchCaches::new(Arc::clone(&store)),
+            store,
+            server_address,
+            registry: Registry::new(),
+            openapi: crate::openapi::OpenApi::new(),
+        }
     }
 
     /// A built-in resource (the name must be one of the built-in table).
@@ -137,6 +145,14 @@ async fn serve(api: &Arc<ApiServer>, request: Request) -> Result<Response, ApiEr
                 .ok_or_else(ApiError::path_not_found)?;
             let cluster = parsed.cluster.to_owned();
             resource_request(api, &cluster, def, &rp, request).await
+        }
+        Target::OpenApiV3(document) => {
+            let prefix =
+                if path.starts_with("/clusters/") { format!("/clusters/{}", parsed.cluster) } else { String::new() };
+            let query = Query::parse(request.uri().query());
+            let (registry, cluster, headers) = (&api.registry, parsed.cluster, request.headers());
+            let served = crate::openapi::serve(&api.openapi, registry, cluster, &prefix, document, &query, headers);
+            get_only(served?)
         }
         Target::Unknown => Err(ApiError::path_not_found()),
     }

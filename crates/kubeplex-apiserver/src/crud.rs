@@ -16,7 +16,8 @@ use kubeplex_store::{RangeRequest, Revision, StoreError};
 use serde_json::{Value, json};
 
 use crate::api::{ApiServer, INITIAL_NAMESPACES};
-use crate::http::{Query, decode_object, json as json_response, read_body};
+use crate::fieldvalidation;
+use crate::http::{Query, decode_object, json as json_response, read_body, with_warnings};
 use crate::objects::{self, meta, meta_mut, meta_str};
 use crate::path::ROOT_CLUSTER;
 use crate::select::Selection;
@@ -332,7 +333,11 @@ pub async fn create(
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
-    let mut object = decode_object(headers, &bytes, &t.def.api_version(), &t.def.kind)?;
+    let directive = fieldvalidation::Directive::from_query(query, "CreateOptions")?;
+    let schema = fieldvalidation::schema_for(&t.def, None);
+    let fieldvalidation::Decoded { mut object, problems } =
+        fieldvalidation::decode_body(headers, &bytes, &t.def.api_version(), &t.def.kind, schema, directive)?;
+    let warnings = fieldvalidation::settle(directive, problems, |m| fieldvalidation::body_error(&object, &t.def, m))?;
     objects::check_type_and_namespace(&mut object, &t.def, t.namespace.as_deref())?;
     let dry_run = dry_run(query)?;
     let generated = meta_str(&object, "name").is_none_or(str::is_empty);
@@ -352,7 +357,7 @@ pub async fn create(
         }
         strategy::validate_create(&t.def, &candidate)?;
         if dry_run {
-            return Ok(json_response(StatusCode::CREATED, &candidate));
+            return Ok(with_warnings(json_response(StatusCode::CREATED, &candidate), &warnings));
         }
         convert::to_stored(&t.def, &mut candidate);
         let value = objects::encode(&candidate)?;
@@ -360,7 +365,7 @@ pub async fn create(
             Ok(revision) => {
                 objects::set_resource_version(&mut candidate, revision);
                 after_create(api, &target, &candidate).await?;
-                return Ok(json_response(StatusCode::CREATED, &served(&t.def, candidate)));
+                return Ok(with_warnings(json_response(StatusCode::CREATED, &served(&t.def, candidate)), &warnings));
             }
             Err(StoreError::AlreadyExists { .. }) if generated => continue,
             Err(StoreError::AlreadyExists { .. }) => {
@@ -624,7 +629,11 @@ pub async fn update(
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
-    let mut body = decode_object(headers, &bytes, &t.def.api_version(), &t.def.kind)?;
+    let directive = fieldvalidation::Directive::from_query(query, "UpdateOptions")?;
+    let schema = fieldvalidation::schema_for(&t.def, t.subresource.as_deref());
+    let fieldvalidation::Decoded { object: mut body, problems } =
+        fieldvalidation::decode_body(headers, &bytes, &t.def.api_version(), &t.def.kind, schema, directive)?;
+    let warnings = fieldvalidation::settle(directive, problems, |m| fieldvalidation::body_error(&body, &t.def, m))?;
     if t.subresource.is_none() {
         objects::check_type_and_namespace(&mut body, &t.def, t.namespace.as_deref())?;
         match meta_str(&body, "name") {
@@ -646,7 +655,7 @@ pub async fn update(
     let (object, status) = write_object(api, t, precondition, dry_run, |old| replacement(t, old, &body)).await?;
     let reply =
         if t.subresource.as_deref() == Some("scale") { scale_of(&t.def, &object) } else { served(&t.def, object) };
-    Ok(json_response(status, &reply))
+    Ok(with_warnings(json_response(status, &reply), &warnings))
 }
 
 /// Read-modify-write of one object: `change` builds the new version from

@@ -21,7 +21,7 @@ use axum::response::Response;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use kubeplex_core::selector::LabelSelector;
 use kubeplex_core::status::{ApiError, StatusCause};
-use kubeplex_store::RangeRequest;
+use kubeplex_store::{KeyValue, RangeRequest};
 use serde_json::{Value, json};
 
 use crate::api::ApiServer;
@@ -59,12 +59,7 @@ pub async fn evict(
     // Terminal, Pending and terminating pods go without looking at budgets.
     let mut pod = Value::Null;
     for attempt in 0..TRIES {
-        let kv = api
-            .store
-            .get(&pod_key, None)
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| ApiError::not_found("pods", "", t.name()))?;
+        let kv = stored(api, &pod_key, "pods", "", t.name()).await?;
         pod = objects::decode(&kv)?;
         if !can_ignore_budget(&pod) {
             break;
@@ -221,6 +216,11 @@ fn still_processing(name: &str) -> ApiError {
     too_many_requests(10, format!("The disruption budget {name} is still being processed by the server."))
 }
 
+/// The stored object at `key`; a `404` names it as `plural` of `group`.
+async fn stored(api: &ApiServer, key: &str, plural: &str, group: &str, name: &str) -> Result<KeyValue, ApiError> {
+    api.store.get(key, None).await.map_err(store_error)?.ok_or_else(|| ApiError::not_found(plural, group, name))
+}
+
 /// `checkAndDecrement`, retried on conflicts with a fresh budget: one
 /// disruption fewer allowed, the pod recorded in `disruptedPods`.
 async fn decrement(api: &Arc<ApiServer>, t: &Target, name: &str, dry_run: bool) -> Result<(), ApiError> {
@@ -236,12 +236,7 @@ async fn decrement(api: &Arc<ApiServer>, t: &Target, name: &str, dry_run: bool) 
     let key = objects::key(&pdbs, &t.cluster, t.namespace.as_deref(), name);
     let pod_name = t.name().to_owned();
     for _ in 0..TRIES {
-        let kv = api
-            .store
-            .get(&key, None)
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| ApiError::not_found("poddisruptionbudgets", "policy", name))?;
+        let kv = stored(api, &key, "poddisruptionbudgets", "policy", name).await?;
         let budget = objects::decode(&kv)?;
         let mut status = checked_status(&budget, name)?;
         if dry_run {

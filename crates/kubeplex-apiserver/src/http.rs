@@ -87,8 +87,11 @@ pub fn decode_object(headers: &HeaderMap, body: &[u8], api_version: &str, what: 
         "application/yaml" | "application/x-yaml" | "text/yaml" => {
             let text =
                 std::str::from_utf8(body).map_err(|_| ApiError::bad_request(format!("{what}: body is not UTF-8")))?;
-            serde_saphyr::from_str(text)
+            // Repeated keys are not an error here (the last one wins, as
+            // upstream's YAML reader): field validation reports them.
+            crate::fieldvalidation::parse_yaml(text)
                 .map_err(|e| ApiError::bad_request(format!("{what}: couldn't decode YAML: {e}")))?
+                .into_value()
         }
         other => return Err(ApiError::unsupported_media_type(other)),
     };
@@ -105,6 +108,22 @@ pub fn json_bytes(status: StatusCode, bytes: Bytes, content_type: &'static str) 
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// Adds one `Warning: 299 - "<text>"` header per distinct text (upstream's
+/// `NewWarningHeader` format; kubectl prints `Warning: <text>`).
+pub fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+    let mut sent = std::collections::HashSet::new();
+    for text in warnings.iter().filter(|t| !t.is_empty()) {
+        if !sent.insert(text.as_str()) {
+            continue;
+        }
+        let header = format!("299 - {}", crate::fieldvalidation::go_quote(text));
+        if let Ok(value) = HeaderValue::from_bytes(header.as_bytes()) {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
     response
 }
 

@@ -392,6 +392,7 @@ impl RequestInfo {
             }
             Target::CoreRoot => labels.subresource = "/api".to_owned(),
             Target::GroupsRoot => labels.subresource = "/apis".to_owned(),
+            Target::OpenApiV3(_) => labels.subresource = "/openapi/v3".to_owned(),
             Target::Group(group) => {
                 if resources.all(parsed.cluster).iter().any(|d| d.group == group) {
                     labels.group = group.to_owned();

@@ -15,7 +15,8 @@ use serde_json::Value;
 
 use crate::api::ApiServer;
 use crate::crud::{self, Target};
-use crate::http::{Query, content_type, json as json_response, read_body};
+use crate::fieldvalidation;
+use crate::http::{Query, content_type, json as json_response, read_body, with_warnings};
 use crate::objects::meta_str;
 
 /// The media types a PATCH may carry.
@@ -119,6 +120,7 @@ pub async fn patch(
         "application/strategic-merge-patch+json" => PatchKind::Strategic,
         _ => return Err(ApiError::unsupported_media_type_list(PATCH_TYPES)),
     };
+    let directive = fieldvalidation::Directive::from_query(query, "PatchOptions")?;
     let bytes = read_body(body).await?;
     let patch: Value =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
@@ -132,9 +134,28 @@ pub async fn patch(
             .map(|ty| ty.name.clone())
     };
     let dry_run = crud::dry_run(query)?;
+    let schema = fieldvalidation::schema_for(&t.def, t.subresource.as_deref());
+    let patch_problems = match directive.checks().then(|| fieldvalidation::parse_json(&bytes)) {
+        Some(Ok(node)) if kind == PatchKind::Json => fieldvalidation::json_patch_problems(&node),
+        Some(Ok(node)) => fieldvalidation::duplicate_problems(&node),
+        _ => Vec::new(),
+    };
+    let warnings = std::sync::Mutex::new(Vec::new());
     let (object, status) = crud::write_object(api, t, None, dry_run, |old| {
         let base = if scale { crud::scale_of(&t.def, old) } else { crud::served(&t.def, old.clone()) };
         let mut patched = apply(kind, type_name.as_deref(), &base, &patch)?;
+        if directive.checks() {
+            let found = check_patched(kind, schema, &base, &patched, patch_problems.clone());
+            let shown = || match kind {
+                PatchKind::Strategic => fieldvalidation::go_format(&patch),
+                _ => serde_json::to_string(&patched).unwrap_or_default(),
+            };
+            let found = fieldvalidation::settle(directive, found, |m| fieldvalidation::patch_error(shown(), m))?;
+            if let Ok(mut w) = warnings.lock() {
+                *w = found;
+            }
+        }
+        fieldvalidation::prune(&mut patched, schema, Some(&base));
         // A resourceVersion in the patch is a precondition.
         if let Some(rv) = meta_str(&patched, "resourceVersion").filter(|rv| !rv.is_empty())
             && Some(rv) != meta_str(&base, "resourceVersion")
@@ -151,7 +172,28 @@ pub async fn patch(
     })
     .await?;
     let reply = if scale { crud::scale_of(&t.def, &object) } else { crud::served(&t.def, object) };
-    Ok(json_response(status, &reply))
+    let warnings = warnings.into_inner().unwrap_or_default();
+    Ok(with_warnings(json_response(status, &reply), &warnings))
+}
+
+/// The strict errors of a patch: those of the patch itself, then the
+/// unknown fields of the patched object that the stored one did not have
+/// (a strategic merge patch's sorted by message, as upstream's unstructured
+/// converter sorts them; the others in the key order of Go's re-encoding).
+fn check_patched(
+    kind: PatchKind,
+    schema: Option<&kubeplex_api_facts::TypeFacts>,
+    base: &Value,
+    patched: &Value,
+    mut problems: Vec<String>,
+) -> Vec<String> {
+    let strategic = kind == PatchKind::Strategic;
+    let unknown = fieldvalidation::unknown_fields(patched, schema, !strategic, strategic);
+    if !unknown.is_empty() {
+        let before = fieldvalidation::unknown_fields(base, schema, !strategic, strategic);
+        problems.extend(unknown.into_iter().filter(|u| !before.contains(u)));
+    }
+    problems
 }
 
 #[cfg(test)]

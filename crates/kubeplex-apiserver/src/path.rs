@@ -30,6 +30,8 @@ pub enum Target<'a> {
     },
     /// A resource collection, object or subresource.
     Resource(ResourcePath<'a>),
+    /// `/openapi/v3` (`None`) or `/openapi/v3/<document>` (`api/v1`, `apis/apps/v1`).
+    OpenApiV3(Option<&'a str>),
     /// Anything else.
     Unknown,
 }
@@ -60,6 +62,12 @@ pub fn parse(path: &str) -> ApiPath<'_> {
 
 fn target(path: &str) -> Target<'_> {
     let trimmed = path.trim_end_matches('/');
+    if trimmed == "/openapi/v3" {
+        return Target::OpenApiV3(None);
+    }
+    if let Some(document) = trimmed.strip_prefix("/openapi/v3/") {
+        return Target::OpenApiV3(Some(document));
+    }
     let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
     match segments.as_slice() {
         ["version"] => Target::Version,
@@ -138,6 +146,8 @@ mod tests {
         assert_eq!(parse("/apis/apps/v1").target, Target::GroupVersion { group: "apps", version: "v1" });
         assert_eq!(parse("/healthz").target, Target::Health("healthz"));
         assert_eq!(parse("/readyz/ping").target, Target::Health("readyz"));
+        assert_eq!(parse("/openapi/v3").target, Target::OpenApiV3(None));
+        assert_eq!(parse("/clusters/t1/openapi/v3/apis/apps/v1").target, Target::OpenApiV3(Some("apis/apps/v1")));
     }
 
     #[test]

@@ -185,7 +185,9 @@ impl WatchCache {
         let rest = key.strip_prefix(&self.prefix)?;
         let parts: Vec<&str> = rest.split('/').collect();
         match parts.as_slice() {
-            [cluster, namespace, _] => Some(Scope { cluster: (*cluster).to_owned(), namespace: Some((*namespace).to_owned()) }),
+            [cluster, namespace, _] => {
+                Some(Scope { cluster: (*cluster).to_owned(), namespace: Some((*namespace).to_owned()) })
+            }
             [cluster, _] => Some(Scope { cluster: (*cluster).to_owned(), namespace: None }),
             _ => None,
         }

@@ -258,6 +258,7 @@ pub fn served_resources(crd: &Value, names: &CrdNames, terminating: bool) -> Vec
                     scale,
                     terminating,
                     deprecation_warning,
+                    schema: version.pointer("/schema/openAPIV3Schema").cloned().map(Arc::new),
                 })),
             }
         })

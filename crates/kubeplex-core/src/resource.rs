@@ -121,6 +121,8 @@ pub struct CustomResource {
     pub terminating: bool,
     /// `spec.versions[].deprecated` and its warning.
     pub deprecation_warning: Option<String>,
+    /// `spec.versions[].schema.openAPIV3Schema` of this version, as given.
+    pub schema: Option<Arc<serde_json::Value>>,
 }
 
 /// One of a CRD version's `additionalPrinterColumns`.
@@ -330,6 +332,19 @@ pub static BUILTIN: &[ResourceDef] = &[
     .short(&["hpa"])
     .in_all()
     .subs(&[status("autoscaling", "v2", "HorizontalPodAutoscaler")]),
+    // autoscaling/v1: the same storage, converted (v2 stays preferred: listed first)
+    res(
+        "autoscaling",
+        "v1",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        true,
+        "horizontalpodautoscalers",
+    )
+    .short(&["hpa"])
+    .in_all()
+    .subs(&[status("autoscaling", "v1", "HorizontalPodAutoscaler")]),
     // batch/v1
     res("batch", "v1", "CronJob", "cronjobs", "cronjob", true, "cronjobs")
         .short(&["cj"])
@@ -553,5 +568,11 @@ mod tests {
         let core_events = find(BUILTIN, "", "v1", "events").unwrap();
         let events = find(BUILTIN, "events.k8s.io", "v1", "events").unwrap();
         assert_eq!(core_events.storage, events.storage);
+        let hpa_v1 = find(BUILTIN, "autoscaling", "v1", "horizontalpodautoscalers").unwrap();
+        let hpa_v2 = find(BUILTIN, "autoscaling", "v2", "horizontalpodautoscalers").unwrap();
+        assert_eq!(hpa_v1.storage, hpa_v2.storage);
+        let groups = groups(BUILTIN);
+        let autoscaling = groups.iter().find(|(g, _)| *g == "autoscaling").unwrap();
+        assert_eq!(autoscaling.1, ["v2", "v1"]);
     }
 }

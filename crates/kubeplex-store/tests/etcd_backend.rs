@@ -404,9 +404,10 @@ impl Proxy {
                     }
                 }
                 drop(list);
-                for (mut from, mut to) in [(client.try_clone(), server.try_clone()), (server.try_clone(), client.try_clone())]
-                    .into_iter()
-                    .filter_map(|(a, b)| Some((a.ok()?, b.ok()?)))
+                for (mut from, mut to) in
+                    [(client.try_clone(), server.try_clone()), (server.try_clone(), client.try_clone())]
+                        .into_iter()
+                        .filter_map(|(a, b)| Some((a.ok()?, b.ok()?)))
                 {
                     std::thread::spawn(move || {
                         let mut buf = [0u8; 16 * 1024];
@@ -494,7 +495,8 @@ async fn a_broken_watch_whose_resume_point_was_compacted_ends_with_compacted() -
         }
         assert!(w.next().await.is_none(), "the stream ends after its error");
     }
-    eventually("the failed shared watch is dropped", || store.shared_watches() == 0 && store.etcd_watches() == 0).await?;
+    eventually("the failed shared watch is dropped", || store.shared_watches() == 0 && store.etcd_watches() == 0)
+        .await?;
     // A new watch of the prefix from a readable revision works again.
     let mut fresh = store.watch("/z/", during[2]).await?;
     let rev = direct.create("/z/new", Bytes::from_static(b"n"), None).await?;

@@ -6,5 +6,5 @@ mod kubeplex;
 mod ports;
 
 pub use etcd::EtcdServer;
-pub use kubeplex::{KubeplexServer, Kubectl};
+pub use kubeplex::{Kubectl, KubeplexServer};
 pub use ports::free_port;

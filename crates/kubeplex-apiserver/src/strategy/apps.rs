@@ -157,6 +157,12 @@ fn validate_template_for_replica_set(spec: &Value, selector: &LabelSelector, sp:
         template_labels_match(spec, selector, sp, errs);
     }
     errs.extend(podspec::validate_template(template, p));
+    controller_template_rules(template, p, "ReplicaSet", errs);
+}
+
+/// The checks every controller template shares after its own: `Always` is
+/// the only restart policy, no `activeDeadlineSeconds`.
+pub(crate) fn controller_template_rules(template: &Value, p: &Path, owner: &str, errs: &mut Errs) {
     let restart = s(template, &["spec", "restartPolicy"]);
     if restart != "Always" {
         errs.push(not_supported(&p.child("spec.restartPolicy"), restart, &["Always"]));
@@ -164,7 +170,7 @@ fn validate_template_for_replica_set(spec: &Value, selector: &LabelSelector, sp:
     if at(template, &["spec", "activeDeadlineSeconds"]).is_some() {
         errs.push(forbidden(
             &p.child("spec.activeDeadlineSeconds"),
-            "activeDeadlineSeconds in ReplicaSet is not Supported",
+            &format!("activeDeadlineSeconds in {owner} is not Supported"),
         ));
     }
 }

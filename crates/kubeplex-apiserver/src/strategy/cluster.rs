@@ -616,20 +616,7 @@ fn csi_driver_validate(object: &Value) -> Errs {
             continue;
         }
         if let Some(secs) = int_at(request, &["expirationSeconds"]) {
-            if secs < 600 {
-                errs.push(invalid_int(
-                    &rp.child("expirationSeconds"),
-                    secs,
-                    "may not specify a duration less than 10 minutes",
-                ));
-            }
-            if secs > 1 << 32 {
-                errs.push(invalid_int(
-                    &rp.child("expirationSeconds"),
-                    secs,
-                    "may not specify a duration larger than 2^32 seconds",
-                ));
-            }
+            super::podspec::token_expiration(secs, &rp.child("expirationSeconds"), &mut errs);
         }
     }
     for mode in list_at(&spec, &["volumeLifecycleModes"]) {

@@ -28,6 +28,7 @@ mod custom;
 mod dra;
 mod field;
 mod gojson;
+mod hpa_v1;
 mod meta;
 mod networking;
 mod other;
@@ -43,6 +44,7 @@ use kubeplex_core::resource::ResourceDef;
 use kubeplex_core::status::ApiError;
 use serde_json::Value;
 
+pub use hpa_v1::{hpa_v1_from_v2, hpa_v2_from_v1};
 pub use other::{core_event_from_events_v1, events_v1_from_core_event};
 
 use field::{Errs, into_result, name_of};
@@ -192,6 +194,9 @@ fn defaults(kind: Kind, object: &mut Value) {
 /// Deployment or Job `{}`, a ReplicaSet `{"replicas":0}`; a Node keeps the
 /// status it is created with; LogicalClusters are left to the caller.
 pub fn prepare_for_create(def: &ResourceDef, object: &mut Value) {
+    if hpa_v1::is_v1(def) {
+        return hpa_v1::prepare_for_create(def, object);
+    }
     let kind = kind_of(def);
     if kind == Kind::Job {
         let labels_from_template = batch::defaults(object);
@@ -253,6 +258,9 @@ pub fn admit_pod_create(object: &mut Value) {
 /// spec.selector: Required value`), or a 400 for values upstream cannot even
 /// decode (a malformed quantity, bad base64 in a Secret).
 pub fn validate_create(def: &ResourceDef, object: &Value) -> Result<(), ApiError> {
+    if hpa_v1::is_v1(def) {
+        return hpa_v1::validate_create(def, object);
+    }
     let kind = kind_of(def);
     decode_errors(def, kind, object)?;
     let rules = meta_rules(def, kind);
@@ -296,6 +304,9 @@ pub fn validate_create(def: &ResourceDef, object: &Value) -> Result<(), ApiError
 /// their new `generation` here, computed from `old`, so call this after the
 /// generic metadata carry-over.
 pub fn prepare_for_update(def: &ResourceDef, new: &mut Value, old: &Value) {
+    if hpa_v1::is_v1(def) {
+        return hpa_v1::prepare_for_update(def, new, old);
+    }
     let kind = kind_of(def);
     defaults(kind, new);
     if def.subresource("status").is_some() && kind != Kind::LogicalCluster {
@@ -326,6 +337,9 @@ pub fn prepare_for_update(def: &ResourceDef, new: &mut Value, old: &Value) {
 /// a Job's template, a Service's cluster IPs, a Secret's type, data under
 /// `immutable: true`, an EndpointSlice's address type, ...).
 pub fn validate_update(def: &ResourceDef, new: &Value, old: &Value) -> Result<(), ApiError> {
+    if hpa_v1::is_v1(def) {
+        return hpa_v1::validate_update(def, new, old);
+    }
     let kind = kind_of(def);
     decode_errors(def, kind, new)?;
     let rules = meta_rules(def, kind);

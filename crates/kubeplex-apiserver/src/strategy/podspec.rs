@@ -734,20 +734,7 @@ fn validate_volume_source(vol: &Value, p: &Path, name: &str, pod_name: Option<&s
                     if let Some(token) = at(source, &["serviceAccountToken"]) {
                         let tp = sp.child("sources").index(j).child("serviceAccountToken");
                         let exp = int_at(token, &["expirationSeconds"]).unwrap_or(0);
-                        if exp < 600 {
-                            errs.push(invalid_int(
-                                &tp.child("expirationSeconds"),
-                                exp,
-                                "may not specify a duration less than 10 minutes",
-                            ));
-                        }
-                        if exp > 1 << 32 {
-                            errs.push(invalid_int(
-                                &tp.child("expirationSeconds"),
-                                exp,
-                                "may not specify a duration larger than 2^32 seconds",
-                            ));
-                        }
+                        token_expiration(exp, &tp.child("expirationSeconds"), &mut errs);
                         let path = s(token, &["path"]);
                         if path.is_empty() {
                             errs.push(required(&sp.child("path"), ""));
@@ -1420,6 +1407,17 @@ fn validate_volume_devices(c: &Value, vols: &Volumes, p: &Path, errs: &mut Errs)
         if !name.is_empty() {
             names.insert(name);
         }
+    }
+}
+
+/// A service account token's `expirationSeconds`: at least 10 minutes, at
+/// most 2^32 seconds.
+pub(crate) fn token_expiration(secs: i64, p: &Path, errs: &mut Errs) {
+    if secs < 600 {
+        errs.push(invalid_int(p, secs, "may not specify a duration less than 10 minutes"));
+    }
+    if secs > 1 << 32 {
+        errs.push(invalid_int(p, secs, "may not specify a duration larger than 2^32 seconds"));
     }
 }
 

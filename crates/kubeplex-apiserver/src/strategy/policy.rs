@@ -188,6 +188,7 @@ fn limit_range_defaults(object: &mut Value) {
 /// CPU when no metric is given, the full scaling rules once `behavior` is
 /// set.
 fn hpa_defaults(object: &mut Value) {
+    super::hpa_v1::drop_round_trip_annotations(object);
     let Some(spec) = obj_path(object, &["spec"]) else { return };
     set_default(spec, "minReplicas", json!(1));
     // `maxReplicas` has no omitempty.

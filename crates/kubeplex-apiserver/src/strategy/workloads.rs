@@ -22,7 +22,7 @@ use kubeplex_core::selector::LabelSelector;
 use serde_json::{Map, Value, json};
 
 use super::apps::{
-    int_or_percent, positive_percent_at_most_100, render_int_or_string, render_labels, render_selector,
+    controller_template_rules, int_or_percent, positive_percent_at_most_100, render_int_or_string, render_selector,
     required_selector, selector_empty, selector_immutable, selector_of, template_labels_match,
 };
 use super::batch;
@@ -394,21 +394,6 @@ fn template_or_empty(object: &Value) -> &Value {
     at(object, &["template"]).unwrap_or(&EMPTY)
 }
 
-/// The checks every controller template shares after its own: `Always` is
-/// the only restart policy, no `activeDeadlineSeconds`.
-fn controller_template_rules(template: &Value, p: &Path, owner: &str, errs: &mut Errs) {
-    let restart = s(template, &["spec", "restartPolicy"]);
-    if restart != "Always" {
-        errs.push(not_supported(&p.child("spec.restartPolicy"), restart, &["Always"]));
-    }
-    if at(template, &["spec", "activeDeadlineSeconds"]).is_some() {
-        errs.push(forbidden(
-            &p.child("spec.activeDeadlineSeconds"),
-            &format!("activeDeadlineSeconds in {owner} is not Supported"),
-        ));
-    }
-}
-
 /// `ValidateReadOnlyPersistentDisks`: GCE PDs of a template with more than
 /// one replica must be read-only.
 fn read_only_persistent_disks(template: &Value, p: &Path, errs: &mut Errs) {
@@ -444,14 +429,7 @@ fn replication_controller_validate(object: &Value) -> Errs {
         Some(template) => {
             if !selector.is_empty() {
                 let selector = LabelSelector::from_map(selector.iter().copied());
-                let labels = at(template, &["metadata", "labels"]).cloned().unwrap_or(Value::Null);
-                if !selector.matches(&labels) {
-                    errs.push(invalid_rendered(
-                        &tp.child("metadata.labels"),
-                        &render_labels(Some(template)),
-                        "`selector` does not match template `labels`",
-                    ));
-                }
+                template_labels_match(spec, &selector, &sp, &mut errs);
             }
             errs.extend(podspec::validate_template(template, &tp));
             if replicas > 1 {

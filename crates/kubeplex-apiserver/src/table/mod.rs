@@ -418,7 +418,8 @@ mod tests {
         assert_eq!(wide("events", ""), ["Subobject", "Source", "First Seen", "Count", "Name"]);
         assert!(wide("configmaps", "").is_empty());
         let names = |plural: &str, group: &str, version: &str| -> Vec<&str> {
-            printers::printer_for(find(BUILTIN, group, version, plural).unwrap()).columns
+            printers::printer_for(find(BUILTIN, group, version, plural).unwrap())
+                .columns
                 .iter()
                 .filter(|c| c.priority == 0)
                 .map(|c| c.name)

@@ -142,7 +142,10 @@ impl Etcd {
     }
 
     /// Runs one request, bounded by the request timeout.
-    pub(super) async fn call<T>(&self, request: impl Future<Output = Result<T, etcd_client::Error>>) -> Result<T, Failure> {
+    pub(super) async fn call<T>(
+        &self,
+        request: impl Future<Output = Result<T, etcd_client::Error>>,
+    ) -> Result<T, Failure> {
         match tokio::time::timeout(self.inner.request_timeout, request).await {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => Err(Failure::classify(e)),
@@ -205,7 +208,10 @@ impl Etcd {
                 match stream.message().await {
                     Ok(Some(resp)) if resp.compact_revision() > 0 => return Ok(resp.compact_revision()),
                     Ok(Some(resp)) if resp.canceled() => {
-                        return Err(Failure::Fault(format!("compaction probe watch canceled: {}", resp.cancel_reason())));
+                        return Err(Failure::Fault(format!(
+                            "compaction probe watch canceled: {}",
+                            resp.cancel_reason()
+                        )));
                     }
                     Ok(Some(_)) => continue,
                     Ok(None) => return Err(Failure::Fault("compaction probe watch closed by etcd".into())),
@@ -229,8 +235,8 @@ pub(super) fn header_revision(header: Option<&etcd_client::ResponseHeader>) -> R
 pub(super) fn convert_kv(kv: etcd_client::KeyValue) -> Result<KeyValue, Failure> {
     let (create_revision, mod_revision) = (kv.create_revision(), kv.mod_revision());
     let (key, value) = kv.into_key_value();
-    let key =
-        String::from_utf8(key).map_err(|e| Failure::Fault(format!("etcd holds a key that is not UTF-8: {:?}", e.as_bytes())))?;
+    let key = String::from_utf8(key)
+        .map_err(|e| Failure::Fault(format!("etcd holds a key that is not UTF-8: {:?}", e.as_bytes())))?;
     Ok(KeyValue { key, value: Bytes::from(value), create_revision, mod_revision })
 }
 

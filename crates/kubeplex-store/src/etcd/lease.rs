@@ -52,7 +52,11 @@ impl LeasePool {
         self.leases.retain(|l| l.expires > now);
         let earliest = now.checked_add(ttl)?;
         let latest = earliest.checked_add(window)?;
-        self.leases.iter().filter(|l| l.expires >= earliest && l.expires <= latest).max_by_key(|l| l.expires).map(|l| l.id)
+        self.leases
+            .iter()
+            .filter(|l| l.expires >= earliest && l.expires <= latest)
+            .max_by_key(|l| l.expires)
+            .map(|l| l.id)
     }
 
     /// Adds a lease that expires no sooner than `expires`.
@@ -101,7 +105,8 @@ impl LeaseManager {
         }
         // etcd may raise a short ttl to its minimum; the lease then lives longer.
         let granted = u64::try_from(resp.ttl().max(asked)).unwrap_or(0);
-        let expires = start.checked_add(Duration::from_secs(granted)).unwrap_or(start + Duration::from_secs(86_400 * 365));
+        let expires =
+            start.checked_add(Duration::from_secs(granted)).unwrap_or(start + Duration::from_secs(86_400 * 365));
         pool.add(resp.id(), expires);
         tracing::debug!(lease = resp.id(), ttl_seconds = granted, "granted etcd lease");
         Ok(resp.id())

@@ -21,7 +21,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use etcd_client::{Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, PutOptions, Txn, TxnOp, TxnOpResponse};
+use etcd_client::{
+    Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, PutOptions, Txn, TxnOp, TxnOpResponse,
+};
 
 use crate::{
     KeyValue, RangeRequest, RangeResult, Result, Revision, Store, StoreError, WatchStream, prefix_end, validate_key,
@@ -105,20 +107,23 @@ impl EtcdStore {
             .with_connect_timeout(options.connect_timeout)
             .with_keep_alive(options.keep_alive_interval, options.keep_alive_timeout)
             .with_keep_alive_while_idle(false);
-        let client = match tokio::time::timeout_at(deadline, etcd_client::Client::connect(endpoints, Some(connect_options))).await
-        {
-            Ok(Ok(client)) => client,
-            Ok(Err(e)) => return Err(fail(format!("cannot connect: {}", client::describe(&e)))),
-            Err(_) => return Err(fail(format!("cannot connect within {:?}", options.connect_timeout))),
-        };
+        let client =
+            match tokio::time::timeout_at(deadline, etcd_client::Client::connect(endpoints, Some(connect_options)))
+                .await
+            {
+                Ok(Ok(client)) => client,
+                Ok(Err(e)) => return Err(fail(format!("cannot connect: {}", client::describe(&e)))),
+                Err(_) => return Err(fail(format!("cannot connect within {:?}", options.connect_timeout))),
+            };
         let etcd = Etcd::new(client, label.clone(), options.request_timeout, options.max_response_bytes);
         // The client connects lazily: one cheap read proves etcd answers.
         let mut kv = etcd.kv();
-        let failure = match tokio::time::timeout_at(deadline, kv.get("/", Some(GetOptions::new().with_count_only()))).await {
-            Ok(Ok(_)) => None,
-            Ok(Err(e)) => Some(format!("cannot reach etcd: {}", client::describe(&e))),
-            Err(_) => Some(format!("no answer within {:?}", options.connect_timeout)),
-        };
+        let failure =
+            match tokio::time::timeout_at(deadline, kv.get("/", Some(GetOptions::new().with_count_only()))).await {
+                Ok(Ok(_)) => None,
+                Ok(Err(e)) => Some(format!("cannot reach etcd: {}", client::describe(&e))),
+                Err(_) => Some(format!("no answer within {:?}", options.connect_timeout)),
+            };
         if let Some(failure) = failure {
             // gRPC's account of a failed connection is terse: a plain TCP
             // connect, in what is left of the timeout, tells how each endpoint fails.
@@ -323,7 +328,12 @@ impl Store for EtcdStore {
         // The header carries the store's current revision, whatever was read.
         let current = header_revision(resp.header()).map_err(|f| self.etcd.error(f))?;
         let count = u64::try_from(resp.count()).unwrap_or(0);
-        let kvs = resp.take_kvs().into_iter().map(convert_kv).collect::<Result<Vec<_>, _>>().map_err(|f| self.etcd.error(f))?;
+        let kvs = resp
+            .take_kvs()
+            .into_iter()
+            .map(convert_kv)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|f| self.etcd.error(f))?;
         let remaining = count.saturating_sub(kvs.len() as u64);
         Ok(RangeResult { kvs, revision: req.revision.unwrap_or(current), current_revision: current, remaining })
     }
@@ -343,7 +353,8 @@ impl Store for EtcdStore {
         validate_key(key)?;
         validate_value(key, &value)?;
         // A missing key has mod_revision 0 in a compare: require it to exist.
-        let when = vec![Compare::version(key, CompareOp::Greater, 0), Compare::mod_revision(key, CompareOp::Equal, expected)];
+        let when =
+            vec![Compare::version(key, CompareOp::Greater, 0), Compare::mod_revision(key, CompareOp::Equal, expected)];
         let resp = self.guarded_put(key, &value, ttl, when, vec![TxnOp::get(key, None)]).await?;
         if !resp.succeeded() {
             return Err(self.precondition_error(key, expected, &resp));

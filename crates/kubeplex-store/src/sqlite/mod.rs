@@ -56,7 +56,11 @@ pub struct SqliteOptions {
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { compaction_interval: Duration::from_secs(300), expiry_interval: Duration::from_millis(500), read_connections: 8 }
+        SqliteOptions {
+            compaction_interval: Duration::from_secs(300),
+            expiry_interval: Duration::from_millis(500),
+            read_connections: 8,
+        }
     }
 }
 
@@ -130,7 +134,10 @@ impl Shared {
             })
         })
         .await
-        .map_err(|e| StoreError::Backend { path: self.path.display().to_string(), message: format!("read task failed: {e}") })??;
+        .map_err(|e| StoreError::Backend {
+            path: self.path.display().to_string(),
+            message: format!("read task failed: {e}"),
+        })??;
         self.check_compacted(revision)?;
         Ok(out)
     }
@@ -161,7 +168,8 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let backend_err = |message: String| StoreError::Backend { path: path.display().to_string(), message };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| backend_err(format!("cannot create directory {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| backend_err(format!("cannot create directory {}: {e}", dir.display())))?;
         }
         let lock_path = lock_path(&path);
         let lock = File::options()
@@ -173,7 +181,9 @@ impl SqliteStore {
         match lock.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Err(StoreError::Locked { path: path.display().to_string() }),
-            Err(TryLockError::Error(e)) => return Err(backend_err(format!("cannot lock {}: {e}", lock_path.display()))),
+            Err(TryLockError::Error(e)) => {
+                return Err(backend_err(format!("cannot lock {}: {e}", lock_path.display())));
+            }
         }
 
         let conn = schema::open_writer(&path)?;
@@ -187,7 +197,8 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             read_slots: Arc::new(Semaphore::new(options.read_connections.max(1))),
         });
-        let timers = Timers { compaction_interval: options.compaction_interval, expiry_interval: options.expiry_interval };
+        let timers =
+            Timers { compaction_interval: options.compaction_interval, expiry_interval: options.expiry_interval };
         let writer = Writer::new(conn, path.clone(), Arc::clone(&shared), timers, current, compacted);
         let (tx, rx) = std::sync::mpsc::channel();
         let handle = std::thread::Builder::new()
@@ -209,7 +220,11 @@ impl SqliteStore {
 
     async fn write(&self, op: WriteOp) -> Result<WriteOutcome> {
         let (tx, rx) = oneshot::channel();
-        self.requests.as_ref().ok_or(StoreError::Closed)?.send(Request::Write(op, tx)).map_err(|_| StoreError::Closed)?;
+        self.requests
+            .as_ref()
+            .ok_or(StoreError::Closed)?
+            .send(Request::Write(op, tx))
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 }
@@ -278,7 +293,11 @@ impl Store for SqliteStore {
 
     async fn compact(&self, revision: Revision) -> Result<()> {
         let (tx, rx) = oneshot::channel();
-        self.requests.as_ref().ok_or(StoreError::Closed)?.send(Request::Compact(revision, tx)).map_err(|_| StoreError::Closed)?;
+        self.requests
+            .as_ref()
+            .ok_or(StoreError::Closed)?
+            .send(Request::Compact(revision, tx))
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 

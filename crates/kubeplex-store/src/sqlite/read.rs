@@ -39,9 +39,12 @@ pub(super) fn get(conn: &Connection, key: &str, revision: Revision) -> ReadResul
         })
         .optional()?;
     Ok(match row {
-        Some((rev, create_rev, false, value)) => {
-            Some(KeyValue { key: key.to_owned(), value: Bytes::from(value), create_revision: create_rev, mod_revision: rev })
-        }
+        Some((rev, create_rev, false, value)) => Some(KeyValue {
+            key: key.to_owned(),
+            value: Bytes::from(value),
+            create_revision: create_rev,
+            mod_revision: rev,
+        }),
         _ => None,
     })
 }
@@ -97,7 +100,13 @@ pub(super) fn range(
 
 /// Events under `prefix` with revisions in `(after, upto]`, oldest first, at
 /// most `limit` of them.
-pub(super) fn events(conn: &Connection, prefix: &str, after: Revision, upto: Revision, limit: usize) -> ReadResult<Vec<Event>> {
+pub(super) fn events(
+    conn: &Connection,
+    prefix: &str,
+    after: Revision,
+    upto: Revision,
+    limit: usize,
+) -> ReadResult<Vec<Event>> {
     let (lo, hi) = bounds(prefix);
     let mut stmt = conn.prepare_cached(
         "SELECT k.rev, k.key, k.create_rev, k.deleted, k.value, p.rev, p.create_rev, p.value
@@ -120,10 +129,17 @@ pub(super) fn events(conn: &Connection, prefix: &str, after: Revision, upto: Rev
             None => None,
         };
         let event = if row.get::<_, bool>(3)? {
-            let prev = prev.ok_or_else(|| ReadError::Corrupt(format!("deletion of {key:?} at revision {rev} has no previous version")))?;
+            let prev = prev.ok_or_else(|| {
+                ReadError::Corrupt(format!("deletion of {key:?} at revision {rev} has no previous version"))
+            })?;
             Event::Delete { key, revision: rev, prev }
         } else {
-            let kv = KeyValue { key, value: Bytes::from(row.get::<_, Vec<u8>>(4)?), create_revision: row.get(2)?, mod_revision: rev };
+            let kv = KeyValue {
+                key,
+                value: Bytes::from(row.get::<_, Vec<u8>>(4)?),
+                create_revision: row.get(2)?,
+                mod_revision: rev,
+            };
             Event::Put { kv, prev }
         };
         out.push(event);

@@ -24,7 +24,8 @@ pub(super) fn start(shared: Arc<Shared>, prefix: String, after: Revision) -> Res
     shared.check_compacted(after)?;
     let (lo, hi) = read::bounds(&prefix);
     let (live, at) = shared.subscribe()?;
-    let state = WatchState { shared, prefix, lo, hi, cursor: after, upto: at, live, pending: VecDeque::new(), done: false };
+    let state =
+        WatchState { shared, prefix, lo, hi, cursor: after, upto: at, live, pending: VecDeque::new(), done: false };
     Ok(futures::stream::unfold(state, |mut state| async move { state.next().await.map(|item| (item, state)) }).boxed())
 }
 
@@ -62,7 +63,8 @@ impl WatchState {
     /// Reads the next page of history from the table.
     async fn catch_up(&mut self) -> Result<()> {
         let (prefix, after, upto) = (self.prefix.clone(), self.cursor, self.upto);
-        let events = self.shared.read(after, move |conn| read::events(conn, &prefix, after, upto, CATCH_UP_PAGE)).await?;
+        let events =
+            self.shared.read(after, move |conn| read::events(conn, &prefix, after, upto, CATCH_UP_PAGE)).await?;
         self.cursor = if events.len() < CATCH_UP_PAGE { upto } else { events.last().map_or(upto, Event::revision) };
         self.pending.extend(events);
         Ok(())

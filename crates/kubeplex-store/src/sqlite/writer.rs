@@ -88,7 +88,14 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn new(conn: Connection, path: PathBuf, shared: Arc<Shared>, timers: Timers, current: Revision, compacted: Revision) -> Self {
+    pub(super) fn new(
+        conn: Connection,
+        path: PathBuf,
+        shared: Arc<Shared>,
+        timers: Timers,
+        current: Revision,
+        compacted: Revision,
+    ) -> Self {
         Writer { conn, path, shared, timers, current, compacted, compaction: None, auto_mark: None }
     }
 
@@ -99,7 +106,11 @@ impl Writer {
         let mut batch = Vec::new();
         loop {
             let now = Instant::now();
-            let wait = if self.compaction.is_some() { Duration::ZERO } else { next_expiry.min(next_compaction).saturating_duration_since(now) };
+            let wait = if self.compaction.is_some() {
+                Duration::ZERO
+            } else {
+                next_expiry.min(next_compaction).saturating_duration_since(now)
+            };
             match requests.recv_timeout(wait) {
                 Ok(first) => {
                     self.accept(first, &mut batch);
@@ -155,7 +166,10 @@ impl Writer {
         let mut results = Vec::with_capacity(batch.len());
         let mut events = Vec::with_capacity(batch.len());
         let outcome = (|| -> Result<Revision, StoreError> {
-            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| map_err(&self.path, e))?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| map_err(&self.path, e))?;
             let mut rev = start_rev;
             let now_ms = unix_millis();
             for (op, _) in &batch {
@@ -201,13 +215,16 @@ impl Writer {
     /// path so watchers see the deletions.
     fn expire(&mut self) {
         let expired = (|| -> rusqlite::Result<Vec<(String, Revision)>> {
-            let mut stmt = self.conn.prepare_cached("SELECT key, rev FROM kv WHERE expires_at <= ?1 AND deleted = 0 LIMIT ?2")?;
-            let rows = stmt.query_map(params![unix_millis(), EXPIRY_BATCH as i64], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?)))?;
+            let mut stmt =
+                self.conn.prepare_cached("SELECT key, rev FROM kv WHERE expires_at <= ?1 AND deleted = 0 LIMIT ?2")?;
+            let rows = stmt
+                .query_map(params![unix_millis(), EXPIRY_BATCH as i64], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?)))?;
             rows.map(|r| r.map(|(k, rev)| (String::from_utf8_lossy(&k).into_owned(), rev))).collect()
         })();
         match expired {
             Ok(keys) if !keys.is_empty() => {
-                let batch = keys.into_iter().map(|(key, rev)| (WriteOp::Delete { key, expected: Some(rev) }, None)).collect();
+                let batch =
+                    keys.into_iter().map(|(key, rev)| (WriteOp::Delete { key, expected: Some(rev) }, None)).collect();
                 self.commit(batch);
             }
             Ok(_) => {}
@@ -238,13 +255,16 @@ impl Writer {
         let result = (|| -> rusqlite::Result<()> {
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             {
-                let mut superseded = tx.prepare_cached("SELECT prev_rev FROM kv WHERE rev > ?1 AND rev <= ?2 AND prev_rev IS NOT NULL")?;
-                let prevs: Vec<i64> = superseded.query_map(params![from, to], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                let mut superseded =
+                    tx.prepare_cached("SELECT prev_rev FROM kv WHERE rev > ?1 AND rev <= ?2 AND prev_rev IS NOT NULL")?;
+                let prevs: Vec<i64> =
+                    superseded.query_map(params![from, to], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
                 let mut delete = tx.prepare_cached("DELETE FROM kv WHERE rev = ?1")?;
                 for rev in prevs {
                     delete.execute([rev])?;
                 }
-                tx.prepare_cached("DELETE FROM kv WHERE rev > ?1 AND rev <= ?2 AND deleted = 1")?.execute(params![from, to])?;
+                tx.prepare_cached("DELETE FROM kv WHERE rev > ?1 AND rev <= ?2 AND deleted = 1")?
+                    .execute(params![from, to])?;
             }
             write_meta(&tx, META_COMPACTED, to)?;
             tx.commit()
@@ -294,15 +314,21 @@ fn latest(conn: &Connection, key: &str) -> rusqlite::Result<Option<(KeyValue, bo
         })
         .optional()?;
     Ok(match row {
-        Some((rev, create_rev, false, value, has_ttl)) => {
-            Some((KeyValue { key: key.to_owned(), value: Bytes::from(value), create_revision: create_rev, mod_revision: rev }, has_ttl))
-        }
+        Some((rev, create_rev, false, value, has_ttl)) => Some((
+            KeyValue { key: key.to_owned(), value: Bytes::from(value), create_revision: create_rev, mod_revision: rev },
+            has_ttl,
+        )),
         _ => None,
     })
 }
 
 /// Applies one write inside the batch's transaction.
-fn apply(conn: &Connection, rev: &mut Revision, op: &WriteOp, now_ms: i64) -> Result<(WriteOutcome, Event), ApplyError> {
+fn apply(
+    conn: &Connection,
+    rev: &mut Revision,
+    op: &WriteOp,
+    now_ms: i64,
+) -> Result<(WriteOutcome, Event), ApplyError> {
     let key = match op {
         WriteOp::Create { key, .. } | WriteOp::Update { key, .. } | WriteOp::Delete { key, .. } => key,
     };
@@ -313,12 +339,18 @@ fn apply(conn: &Connection, rev: &mut Revision, op: &WriteOp, now_ms: i64) -> Re
         WriteOp::Delete { expected, .. } => *expected,
     };
     let prev = match (op, current) {
-        (WriteOp::Create { .. }, Some(_)) => return Err(ApplyError::Refused(StoreError::AlreadyExists { key: key.clone() })),
+        (WriteOp::Create { .. }, Some(_)) => {
+            return Err(ApplyError::Refused(StoreError::AlreadyExists { key: key.clone() }));
+        }
         (WriteOp::Create { .. }, None) => None,
         (_, None) => return Err(ApplyError::Refused(StoreError::NotFound { key: key.clone() })),
         (_, Some((kv, has_ttl))) => {
             if let Some(expected) = expected.filter(|e| *e != kv.mod_revision) {
-                return Err(ApplyError::Refused(StoreError::Conflict { key: key.clone(), expected, current: Box::new(kv) }));
+                return Err(ApplyError::Refused(StoreError::Conflict {
+                    key: key.clone(),
+                    expected,
+                    current: Box::new(kv),
+                }));
             }
             if has_ttl {
                 conn.prepare_cached("UPDATE kv SET expires_at = NULL WHERE rev = ?1")?.execute([kv.mod_revision])?;
@@ -336,8 +368,21 @@ fn apply(conn: &Connection, rev: &mut Revision, op: &WriteOp, now_ms: i64) -> Re
     let event = match op {
         WriteOp::Create { value, ttl, .. } | WriteOp::Update { value, ttl, .. } => {
             let expires_at = ttl.map(|t| now_ms.saturating_add(t.as_millis().min(i64::MAX as u128) as i64));
-            insert.execute(params![revision, key.as_bytes(), create_rev, prev_rev, false, expires_at, value.as_ref()])?;
-            let kv = KeyValue { key: key.clone(), value: value.clone(), create_revision: create_rev, mod_revision: revision };
+            insert.execute(params![
+                revision,
+                key.as_bytes(),
+                create_rev,
+                prev_rev,
+                false,
+                expires_at,
+                value.as_ref()
+            ])?;
+            let kv = KeyValue {
+                key: key.clone(),
+                value: value.clone(),
+                create_revision: create_rev,
+                mod_revision: revision,
+            };
             Event::Put { kv, prev: prev.clone() }
         }
         WriteOp::Delete { .. } => {

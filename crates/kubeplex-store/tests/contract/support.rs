@@ -135,8 +135,11 @@ impl Recorder {
     async fn delete_checked(&mut self, key: &str, with_precondition: bool) -> Result<Revision> {
         let Some(prev) = self.latest.remove(key) else { bail!("test bug: {key:?} does not exist") };
         let expected = with_precondition.then_some(prev.mod_revision);
-        let (revision, deleted) =
-            self.store.delete(key, expected).await.with_context(|| format!("delete {key:?} (precondition {expected:?})"))?;
+        let (revision, deleted) = self
+            .store
+            .delete(key, expected)
+            .await
+            .with_context(|| format!("delete {key:?} (precondition {expected:?})"))?;
         self.check_increasing("delete", key, revision)?;
         ensure!(
             deleted == prev,

@@ -30,12 +30,13 @@ mod volumes;
 mod workloads;
 
 use jiff::Timestamp;
+use kubeplex_core::quantity::Quantity;
 use kubeplex_core::resource::ResourceDef;
 use kubeplex_core::selector::LabelSelector;
 use serde_json::Value;
 
 use super::duration::since;
-use super::json::{list_at, str_at, time_at};
+use super::json::{get, list_at, str_at, time_at};
 
 /// One column of a Table (`metav1.TableColumnDefinition`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,6 +152,12 @@ pub fn printer_for(def: &ResourceDef) -> Printer {
         ("batch", "CronJob") => p(workloads::CRON_JOB_COLUMNS, workloads::cron_job),
         ("", "ResourceQuota") => p(policy::RESOURCE_QUOTA_COLUMNS, policy::resource_quota),
         ("policy", "PodDisruptionBudget") => p(policy::POD_DISRUPTION_BUDGET_COLUMNS, policy::pod_disruption_budget),
+        // autoscaling/v1: the v2 printer on the v2 form (upstream prints the internal object).
+        ("autoscaling", "HorizontalPodAutoscaler") if &*def.version == "v1" => {
+            p(policy::HORIZONTAL_POD_AUTOSCALER_COLUMNS, |obj, now| {
+                policy::horizontal_pod_autoscaler(&crate::strategy::hpa_v2_from_v1(obj), now)
+            })
+        }
         ("autoscaling", "HorizontalPodAutoscaler") => {
             p(policy::HORIZONTAL_POD_AUTOSCALER_COLUMNS, policy::horizontal_pod_autoscaler)
         }
@@ -186,6 +193,16 @@ fn format_labels(obj: &Value, path: &[&str]) -> String {
     }
     pairs.sort();
     pairs.join(",")
+}
+
+/// The quantity at `path` (a string or a number), `None` when unset or not
+/// a quantity.
+fn quantity_at(obj: &Value, path: &[&str]) -> Option<Quantity> {
+    get(obj, path).and_then(|v| match v {
+        Value::String(s) => Quantity::parse(s).ok(),
+        Value::Number(n) => Quantity::parse(&n.to_string()).ok(),
+        _ => None,
+    })
 }
 
 /// `metav1.LabelSelectorAsSelector(sel).String()`: `Err` for a selector that

@@ -5,10 +5,9 @@
 //! they get the default `Name` / `Created At` table.
 
 use jiff::Timestamp;
-use kubeplex_core::quantity::Quantity;
 use serde_json::Value;
 
-use super::{AGE, Column, NAME, Row, age, col, name};
+use super::{AGE, Column, NAME, Row, age, col, name, quantity_at};
 use crate::table::json::{get, has, int_at, list_at, opt_int_at, str_at};
 
 /// The built-in kinds of this group that upstream prints with the default
@@ -32,12 +31,7 @@ const HPA_CURRENT: &str =
 
 /// `Quantity.String()` of the value at `path` (`<nil>` for a nil quantity).
 fn quantity(obj: &Value, path: &[&str]) -> String {
-    let parsed = get(obj, path).and_then(|v| match v {
-        Value::String(s) => Quantity::parse(s).ok(),
-        Value::Number(n) => Quantity::parse(&n.to_string()).ok(),
-        _ => None,
-    });
-    match parsed {
+    match quantity_at(obj, path) {
         Some(q) => q.to_string(),
         None if has(obj, path) => "0".to_owned(),
         None => "<nil>".to_owned(),

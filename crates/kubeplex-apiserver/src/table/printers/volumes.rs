@@ -4,10 +4,9 @@
 //! from the beta annotation first, `Terminating` while deletion is pending.
 
 use jiff::Timestamp;
-use kubeplex_core::quantity::Quantity;
 use serde_json::Value;
 
-use super::{AGE, Column, NAME, Row, age, col, name, wide};
+use super::{AGE, Column, NAME, Row, age, col, name, quantity_at, wide};
 use crate::table::json::{get, has, list_at, str_at};
 
 // Column descriptions: `SwaggerDoc()` of core/v1 (k8s.io/api v0.36) and the printers' own texts.
@@ -43,13 +42,7 @@ pub(super) const PERSISTENT_VOLUME_COLUMNS: &[Column] = &[
 
 /// `Quantity.String()` of `list[storage]` (`0` when absent).
 fn storage(obj: &Value, path: &[&str]) -> String {
-    get(obj, path)
-        .and_then(|v| match v {
-            Value::String(s) => Quantity::parse(s).ok(),
-            Value::Number(n) => Quantity::parse(&n.to_string()).ok(),
-            _ => None,
-        })
-        .map_or_else(|| "0".to_owned(), |q| q.to_string())
+    quantity_at(obj, path).map_or_else(|| "0".to_owned(), |q| q.to_string())
 }
 
 /// `GetAccessModesAsString`: each mode once, in the fixed order.

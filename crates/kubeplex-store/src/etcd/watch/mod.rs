@@ -182,7 +182,12 @@ impl WatchHub {
         state.subscribers.insert(id, Subscriber { tx, end: Arc::clone(&end), mode });
         drop(state);
         drop(prefixes);
-        Box::pin(SubscriberStream { rx, end, finished: false, _subscription: Subscription { hub: Arc::clone(hub), shared, id } })
+        Box::pin(SubscriberStream {
+            rx,
+            end,
+            finished: false,
+            _subscription: Subscription { hub: Arc::clone(hub), shared, id },
+        })
     }
 }
 
@@ -275,8 +280,12 @@ fn fail_all(hub: &HubInner, shared: &Arc<SharedWatch>, error: &StoreError) {
 /// `StoreError` is not `Clone`; the errors a watch ends with are rebuilt.
 fn copy_error(hub: &HubInner, error: &StoreError) -> StoreError {
     match error {
-        StoreError::Compacted { requested, compacted } => StoreError::Compacted { requested: *requested, compacted: *compacted },
-        StoreError::Etcd { endpoints, message } => StoreError::Etcd { endpoints: endpoints.clone(), message: message.clone() },
+        StoreError::Compacted { requested, compacted } => {
+            StoreError::Compacted { requested: *requested, compacted: *compacted }
+        }
+        StoreError::Etcd { endpoints, message } => {
+            StoreError::Etcd { endpoints: endpoints.clone(), message: message.clone() }
+        }
         other => hub.etcd.error(other),
     }
 }
@@ -313,7 +322,13 @@ fn try_rejoin(shared: &SharedWatch, id: u64, through: Revision) -> Rejoin {
 /// Feeds one subscriber that is behind the shared watch: from the buffer if
 /// it still reaches back far enough, else from a temporary etcd watch until
 /// what it has delivered meets the buffer; then hands it to the fan-out.
-async fn catch_up(hub: Arc<HubInner>, shared: Arc<SharedWatch>, id: u64, mut through: Revision, tx: mpsc::Sender<Event>) {
+async fn catch_up(
+    hub: Arc<HubInner>,
+    shared: Arc<SharedWatch>,
+    id: u64,
+    mut through: Revision,
+    tx: mpsc::Sender<Event>,
+) {
     let mut source: Option<EtcdWatch> = None;
     loop {
         match try_rejoin(&shared, id, through) {

@@ -50,7 +50,12 @@ fn add_live(hub: &Arc<HubInner>, shared: &Arc<SharedWatch>, through: Revision) -
 
 fn put(rev: Revision) -> Event {
     Event::Put {
-        kv: KeyValue { key: format!("/t/k{rev}"), value: Bytes::from_static(b"v"), create_revision: rev, mod_revision: rev },
+        kv: KeyValue {
+            key: format!("/t/k{rev}"),
+            value: Bytes::from_static(b"v"),
+            create_revision: rev,
+            mod_revision: rev,
+        },
         prev: None,
     }
 }
