@@ -20,6 +20,11 @@
 //!
 //! Errors are deduplicated and capped at 100 per decode, as upstream.
 //! Unknown fields are dropped from what gets stored in every mode.
+//!
+//! Custom resources are checked against their version's OpenAPI schema
+//! ([`Schema::Custom`]): duplicates as above, then the fields upstream's
+//! pruning drops (`unknown field "spec.foo"`, unknown `metadata` fields
+//! first, the rest sorted).
 
 use std::collections::HashSet;
 
@@ -325,18 +330,38 @@ fn shape<'a>(facts: &'a ApiFacts, ty: &'a TypeRef) -> Shape<'a> {
     }
 }
 
-/// The schema of what a request addresses: the kind's type (or `Scale`);
-/// `None` for kinds not in the facts table (custom resources, kubeplex's
-/// own kinds), which are checked for duplicates only.
-pub fn schema_for(def: &ResourceDef, subresource: Option<&str>) -> Option<&'static TypeFacts> {
+/// What unknown fields are judged by.
+#[derive(Clone, Copy, Debug)]
+pub enum Schema<'a> {
+    /// A built-in type of the facts table.
+    Typed(&'static TypeFacts),
+    /// A custom resource version's `openAPIV3Schema`.
+    Custom(&'a Value),
+}
+
+/// The schema of what a request addresses: the kind's type (or `Scale`), a
+/// custom resource's version schema; `None` for kinds not in the facts table
+/// (kubeplex's own kinds, custom resources without a schema), which are
+/// checked for duplicates only.
+pub fn schema_for<'a>(def: &'a ResourceDef, subresource: Option<&str>) -> Option<Schema<'a>> {
     let facts = kubeplex_api_facts::facts();
     if subresource == Some("scale") {
-        return facts.type_by_name("io.k8s.api.autoscaling.v1.Scale");
+        return facts.type_by_name("io.k8s.api.autoscaling.v1.Scale").map(Schema::Typed);
     }
-    if def.custom.is_some() {
-        return None;
+    if let Some(custom) = &def.custom {
+        return custom.schema.as_deref().map(Schema::Custom);
     }
-    facts.kind(&def.group, &def.version, &def.kind)
+    facts.kind(&def.group, &def.version, &def.kind).map(Schema::Typed)
+}
+
+/// The unknown fields of a custom object, as upstream's pruning reports them.
+fn custom_unknown(value: &Value, schema: &Value) -> Vec<String> {
+    let mut copy = value.clone();
+    kubeplex_core::schema::prune(&mut copy, schema)
+        .into_iter()
+        .take(MAX_ERRORS)
+        .map(|path| format!("unknown field {}", go_quote(&path)))
+        .collect()
 }
 
 /// Collects strict errors as sigs.k8s.io/json does: a path stack, messages
@@ -424,16 +449,24 @@ fn shape_of_field<'a>(facts: &'a ApiFacts, field: &'a kubeplex_api_facts::FieldF
     shape(facts, &field.ty)
 }
 
-fn root_shape(schema: Option<&TypeFacts>) -> Shape<'_> {
-    schema.map_or(Shape::Free, Shape::Struct)
+fn root_shape(schema: Option<Schema<'_>>) -> Shape<'static> {
+    match schema {
+        Some(Schema::Typed(t)) => Shape::Struct(t),
+        _ => Shape::Free,
+    }
 }
 
 /// The strict errors of decoding `node` into `schema` (a typed object), in
-/// upstream's order; `None` decodes into a free-form map (duplicates only).
-pub fn typed_problems(node: &Node, schema: Option<&TypeFacts>) -> Vec<String> {
+/// upstream's order; `None` decodes into a free-form map (duplicates only);
+/// a custom schema adds the fields pruning drops.
+pub fn typed_problems(node: &Node, schema: Option<Schema<'_>>) -> Vec<String> {
     let mut walker = Walker::new(kubeplex_api_facts::facts());
     walker.walk(node, root_shape(schema));
-    walker.errors
+    let mut errors = walker.errors;
+    if let Some(Schema::Custom(custom)) = schema {
+        errors.extend(custom_unknown(&node.clone().into_value(), custom));
+    }
+    errors
 }
 
 /// The duplicate fields of a free-form value (a merge or strategic merge
@@ -476,11 +509,15 @@ pub fn json_patch_problems(node: &Node) -> Vec<String> {
 /// `sort_messages` sorts the result (upstream's unstructured converter).
 pub fn unknown_fields(
     value: &Value,
-    schema: Option<&TypeFacts>,
+    schema: Option<Schema<'_>>,
     sorted_keys: bool,
     sort_messages: bool,
 ) -> Vec<String> {
-    let Some(schema) = schema else { return Vec::new() };
+    let schema = match schema {
+        None => return Vec::new(),
+        Some(Schema::Custom(custom)) => return custom_unknown(value, custom),
+        Some(typed) => typed,
+    };
     let mut errors = typed_problems(&Node::from_value(value, sorted_keys), Some(schema));
     if sort_messages {
         errors.sort();
@@ -514,10 +551,15 @@ pub fn yaml_duplicates(node: &Node) -> Option<String> {
 
 /// Removes the unknown fields of `value` (at any depth), except those that
 /// `base` (the stored object a patch started from) already has at the same
-/// place: what the server itself stored stays.
-pub fn prune(value: &mut Value, schema: Option<&TypeFacts>, base: Option<&Value>) {
-    if let Some(schema) = schema {
-        prune_shape(kubeplex_api_facts::facts(), value, Shape::Struct(schema), base);
+/// place: what the server itself stored stays. A custom object is pruned
+/// as upstream prunes it, whatever it had.
+pub fn prune(value: &mut Value, schema: Option<Schema<'_>>, base: Option<&Value>) {
+    match schema {
+        Some(Schema::Typed(schema)) => prune_shape(kubeplex_api_facts::facts(), value, Shape::Struct(schema), base),
+        Some(Schema::Custom(schema)) => {
+            kubeplex_core::schema::prune(value, schema);
+        }
+        None => {}
     }
 }
 
@@ -564,7 +606,7 @@ pub fn decode_body(
     body: &[u8],
     api_version: &str,
     what: &str,
-    schema: Option<&TypeFacts>,
+    schema: Option<Schema<'_>>,
     directive: Directive,
 ) -> Result<Decoded, ApiError> {
     let media = content_type(headers);
@@ -688,8 +730,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn deployment() -> Option<&'static TypeFacts> {
-        kubeplex_api_facts::facts().kind("apps", "v1", "Deployment")
+    fn deployment() -> Option<Schema<'static>> {
+        kubeplex_api_facts::facts().kind("apps", "v1", "Deployment").map(Schema::Typed)
     }
 
     fn problems(json: &str) -> Vec<String> {
@@ -751,7 +793,22 @@ mod tests {
         // A RawExtension holds any object.
         let list = kubeplex_api_facts::facts().type_by_name("io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent");
         let node = parse_json(br#"{"type":"ADDED","object":{"anything":{"goes":1}}}"#).unwrap();
-        assert!(typed_problems(&node, list).is_empty());
+        assert!(typed_problems(&node, list.map(Schema::Typed)).is_empty());
+    }
+
+    #[test]
+    fn custom_schemas_report_pruned_fields() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "replicas": {"type": "integer"}}}}});
+        let node =
+            parse_json(br#"{"metadata":{"name":"x","bad":1},"spec":{"replicas":1,"foo":2,"replicas":3}}"#).unwrap();
+        assert_eq!(
+            typed_problems(&node, Some(Schema::Custom(&schema))),
+            [r#"duplicate field "spec.replicas""#, r#"unknown field "metadata.bad""#, r#"unknown field "spec.foo""#]
+        );
+        let mut value = node.into_value();
+        prune(&mut value, Some(Schema::Custom(&schema)), None);
+        assert_eq!(value, json!({"metadata": {"name": "x"}, "spec": {"replicas": 3}}));
     }
 
     #[test]

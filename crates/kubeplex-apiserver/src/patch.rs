@@ -182,7 +182,7 @@ pub async fn patch(
 /// converter sorts them; the others in the key order of Go's re-encoding).
 fn check_patched(
     kind: PatchKind,
-    schema: Option<&kubeplex_api_facts::TypeFacts>,
+    schema: Option<fieldvalidation::Schema<'_>>,
     base: &Value,
     patched: &Value,
     mut problems: Vec<String>,

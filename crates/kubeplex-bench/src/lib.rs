@@ -16,13 +16,18 @@
 //!
 //! The API benchmark (`api`, see [`api`]) runs kubeplex's API server in a
 //! child process (this binary's hidden `serve` subcommand) and drives it
-//! over HTTPS; its last line is `KiB per idle logical cluster: X`.
+//! over HTTPS; its last line is `KiB per idle logical cluster: X`. The
+//! apply benchmark (`apply`, see [`apply`]) runs `kubectl apply -f DIR`
+//! against such servers, with the same objects created through the API as
+//! the reference, and measures the OpenAPI v3 documents: its last line is
+//! `kubectl/API create wall-time ratio: X.XX`.
 //!
 //! The library part exists so that the crate's tests run every workload
 //! with tiny parameters; `anyhow` is used only for the benchmark's own setup
 //! (temporary directories, starting etcd), as in a binary.
 
 pub mod api;
+pub mod apply;
 pub mod stats;
 pub mod table;
 pub mod workloads;
@@ -375,7 +380,7 @@ pub async fn run_store_bench(config: &StoreBenchConfig, progress: &(dyn Fn(&str)
 }
 
 /// The machine's load averages (`/proc/loadavg`), where there are any.
-fn load_average() -> Option<String> {
+pub(crate) fn load_average() -> Option<String> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
     let fields: Vec<&str> = text.split_whitespace().take(3).collect();
     (fields.len() == 3).then(|| fields.join(" "))

@@ -4,10 +4,11 @@
 //! ```text
 //! cargo run --release -p kubeplex-bench -- store [--backends sqlite,etcd] [--duration 5s] ...
 //! cargo run --release -p kubeplex-bench -- api [--clients 64] [--watchers 1000] [--clusters 10000] [--crds 20] ...
+//! cargo run --release -p kubeplex-bench -- apply [--objects 1000] [--kubectl PATH] ...
 //! ```
 //!
-//! `serve` (hidden) is the API server the `api` benchmark starts as a child
-//! process: this same binary, re-executed.
+//! `serve` (hidden) is the API server the `api` and `apply` benchmarks start
+//! as a child process: this same binary, re-executed.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use kubeplex_bench::api::workloads::ApiParams;
 use kubeplex_bench::api::{ApiBenchConfig, run_api_bench};
+use kubeplex_bench::apply::{ApplyBenchConfig, ApplyParams, kubectl_from_env, run_apply_bench};
 use kubeplex_bench::workloads::WorkloadParams;
 use kubeplex_bench::{Backend, StoreBenchConfig, parse_duration, run_store_bench};
 
@@ -38,6 +40,12 @@ enum Command {
     /// server (SQLite store) in a child process; prints a table, the server's
     /// resident memory and, last, the KiB each idle logical cluster adds.
     Api(ApiArgs),
+    /// kubectl apply: `kubectl apply -f DIR` of a directory of objects
+    /// (first creating, then unchanged) against a fresh server, the same
+    /// objects created through the API as the reference, the OpenAPI v3
+    /// document served from cache and idle memory with OpenAPI loaded;
+    /// last, the kubectl/API wall-time ratio.
+    Apply(ApplyArgs),
     /// Runs the API server for the `api` benchmark (started by it).
     #[command(hide = true)]
     Serve(ServeArgs),
@@ -131,6 +139,57 @@ impl ApiArgs {
             op_timeout: self.op_timeout,
         };
         ApiBenchConfig { params, temp_parent: self.tmp_dir, ..ApiBenchConfig::new(server_exe) }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ApplyArgs {
+    /// Objects in the applied directory (ConfigMaps, Services and
+    /// Deployments in turn).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    objects: u32,
+
+    /// Namespaces the objects are spread over (created first).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    namespaces: u32,
+
+    /// Requests of the cached OpenAPI apps/v1 document.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
+    openapi_requests: u32,
+
+    /// The kubectl to run (default: $KUBECTL_1_37 if set, else kubectl).
+    #[arg(long)]
+    kubectl: Option<PathBuf>,
+
+    /// Pause before each memory reading.
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    settle: Duration,
+
+    /// A request taking longer than this counts as an error.
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    op_timeout: Duration,
+
+    /// A kubectl apply taking longer than this is killed and counts as failed.
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    kubectl_timeout: Duration,
+
+    /// Where to make the temporary directories (manifests, server data).
+    #[arg(long)]
+    tmp_dir: Option<PathBuf>,
+}
+
+impl ApplyArgs {
+    fn config(self, server_exe: PathBuf) -> ApplyBenchConfig {
+        let params = ApplyParams {
+            objects: self.objects as usize,
+            namespaces: self.namespaces as usize,
+            openapi_requests: self.openapi_requests as usize,
+            settle: self.settle,
+            op_timeout: self.op_timeout,
+            kubectl_timeout: self.kubectl_timeout,
+        };
+        let kubectl = self.kubectl.unwrap_or_else(kubectl_from_env);
+        ApplyBenchConfig { params, temp_parent: self.tmp_dir, ..ApplyBenchConfig::new(server_exe, kubectl) }
     }
 }
 
@@ -277,6 +336,36 @@ async fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("kubeplex-bench api: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Apply(args) => {
+            let exe = match std::env::current_exe() {
+                Ok(exe) => exe,
+                Err(e) => {
+                    eprintln!("kubeplex-bench apply: cannot find this executable to start the server: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let config = args.config(exe);
+            let progress = |line: &str| eprintln!("[bench] {line}");
+            // On Ctrl-C the run is dropped: servers killed by PID, kubectl
+            // killed, temporary directories removed.
+            let outcome = tokio::select! {
+                outcome = run_apply_bench(&config, &progress) => outcome,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("kubeplex-bench apply: interrupted");
+                    return ExitCode::from(130);
+                }
+            };
+            match outcome {
+                Ok(report) => {
+                    print!("{}", report.render());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("kubeplex-bench apply: {e:#}");
                     ExitCode::FAILURE
                 }
             }

@@ -6,5 +6,6 @@ pub mod crd;
 pub mod names;
 pub mod quantity;
 pub mod resource;
+pub mod schema;
 pub mod selector;
 pub mod status;

@@ -1,8 +1,9 @@
 //! CustomResourceDefinitions (apiextensions.k8s.io/v1) and the custom
 //! resources they define: the CRD's defaults, status on create, stored
 //! versions and the main rules of `ValidateCustomResourceDefinition`; a
-//! custom object's generation and status handling. (Schemas, pruning and
-//! defaulting of custom objects come with OpenAPI schema support.)
+//! custom object's generation and status handling; the structural checks of
+//! each version's schema and, for custom objects, pruning, defaulting and
+//! validation against their version's schema (`kubeplex_core::schema`).
 
 use kubeplex_core::crd::{CLEANUP_FINALIZER, CrdNames};
 use kubeplex_core::names::{name_is_dns_subdomain, name_is_dns1035_label};
@@ -127,8 +128,12 @@ pub(crate) fn crd_validate(object: &Value) -> Errs {
         if !problems.is_empty() {
             errs.push(invalid(&path.child("name"), vname, &problems.join(",")));
         }
-        if at(version, &["schema", "openAPIV3Schema"]).is_none() {
-            errs.push(required(&path.child("schema").child("openAPIV3Schema"), ""));
+        match at(version, &["schema", "openAPIV3Schema"]) {
+            None => errs.push(required(&path.child("schema").child("openAPIV3Schema"), "")),
+            Some(schema) => errs.extend(kubeplex_core::schema::validate_structural(
+                schema,
+                path.child("schema").child("openAPIV3Schema").as_str(),
+            )),
         }
         for (j, column) in list_at(version, &["additionalPrinterColumns"]).iter().enumerate() {
             errs.extend(validate_column(column, &path.child("additionalPrinterColumns").index(j)));
@@ -243,18 +248,38 @@ pub(crate) fn crd_validate_update(new: &Value, old: &Value) -> Errs {
 // ------------------------------------------------------- custom objects
 
 /// `PrepareForCreate` of a custom object: with a status subresource the
-/// status is not the creator's to set.
+/// status is not the creator's to set; then the schema's pruning and
+/// defaults.
 pub(crate) fn custom_prepare_create(def: &ResourceDef, object: &mut Value) {
     if def.subresource("status").is_some()
         && let Some(obj) = object.as_object_mut()
     {
         obj.shift_remove("status");
     }
+    custom_prune_and_default(def, object);
+}
+
+/// What upstream's decoder does to a custom object before the strategy:
+/// unknown fields (and unknown `metadata` fields) pruned, `default`s applied.
+pub(crate) fn custom_prune_and_default(def: &ResourceDef, object: &mut Value) {
+    if let Some(schema) = def.custom.as_ref().and_then(|c| c.schema.as_deref()) {
+        kubeplex_core::schema::prune(object, schema);
+        kubeplex_core::schema::apply_defaults(object, schema);
+    }
+}
+
+/// Validation of a custom object against its version's schema.
+pub(crate) fn custom_validate(def: &ResourceDef, object: &Value) -> Errs {
+    match def.custom.as_ref().and_then(|c| c.schema.as_deref()) {
+        Some(schema) => kubeplex_core::schema::validate(object, schema),
+        None => Errs::new(),
+    }
 }
 
 /// `PrepareForUpdate` of a custom object: the generation counts changes
 /// outside metadata (and outside status, which then has its own endpoint).
 pub(crate) fn custom_prepare_update(def: &ResourceDef, new: &mut Value, old: &Value) {
+    custom_prune_and_default(def, new);
     let strip = |v: &Value| {
         let mut v = v.clone();
         if let Some(obj) = v.as_object_mut() {
@@ -368,6 +393,19 @@ mod tests {
         crd_prepare_delete(&mut new);
         assert_eq!(new["metadata"]["finalizers"], json!([CLEANUP_FINALIZER]));
         assert_eq!(new["status"]["conditions"][0]["type"], "Terminating");
+    }
+
+    #[test]
+    fn non_structural_schemas_are_refused() {
+        let mut object = crd();
+        object["spec"]["versions"][0]["schema"]["openAPIV3Schema"] = json!({"type": "object",
+            "properties": {"spec": {"properties": {"a": {"type": "string"}}}}});
+        crd_defaults(&mut object);
+        assert_eq!(
+            messages(&crd_validate(&object)),
+            ["spec.versions[0].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for \
+              specified object fields"]
+        );
     }
 
     #[test]

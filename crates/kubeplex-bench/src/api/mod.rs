@@ -28,10 +28,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
+use crate::load_average;
 use crate::table::{Align, Table, format_ms, format_rate, group_thousands};
 use crate::workloads::WorkloadResult;
 use client::Tls;
-use process::{Rss, ServerProcess};
+use process::{FreshServer, Rss, ServerProcess};
 use workloads::{ApiParams, ApiWorkload, ObjectKind, Target};
 
 /// Target: ConfigMap creates per second, at least.
@@ -132,7 +133,8 @@ pub struct ApiReport {
     pub memory: Memory,
 }
 
-fn mib(kib: u64) -> String {
+/// `12.3 MiB` for a figure in KiB.
+pub(crate) fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
@@ -415,13 +417,6 @@ fn with_cpu(mut result: WorkloadResult, cpu: &CpuMeter<'_>) -> WorkloadResult {
     result
 }
 
-/// The machine's load averages (`/proc/loadavg`), where there are any.
-fn load_average() -> Option<String> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
-    (fields.len() == 3).then(|| fields.join(" "))
-}
-
 /// Tells `progress` how a workload went.
 fn announce(progress: &(dyn Fn(&str) + Sync), workload: ApiWorkload, result: &WorkloadResult) {
     progress(&format!(
@@ -485,20 +480,16 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     )];
     let load_at_start = load_average();
 
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("kubeplex-bench-api-");
-    let temp = match &config.temp_parent {
-        Some(parent) => {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-            builder.tempdir_in(parent)
-        }
-        None => builder.tempdir(),
-    }
-    .context("creating the server's data directory")?;
-    let data_dir = temp.path().join("data");
-    progress(&format!("starting the server in {}", data_dir.display()));
-    // Declared after `temp`, so dropped (killed) before the directory goes.
-    let server = ServerProcess::start(&config.server_exe, &data_dir, config.start_timeout).await?;
+    progress("starting the server");
+    let fresh = FreshServer::start(
+        &config.server_exe,
+        config.temp_parent.as_deref(),
+        "kubeplex-bench-api-",
+        config.start_timeout,
+    )
+    .await?;
+    let server = &fresh.server;
+    let data_dir = fresh.data_dir();
     settings.push(format!(
         "  server: {} serve, pid {}, {}, SQLite store in {}",
         config.server_exe.display(),
@@ -506,7 +497,7 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
         server.url(),
         data_dir.display()
     ));
-    let tls = Tls::from_data_dir(&data_dir)?;
+    let tls = Tls::from_data_dir(data_dir)?;
     let target = Target { addr: server.addr(), tls };
     let mut memory = Memory { pid: server.pid(), ..Memory::default() };
 
@@ -524,17 +515,17 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     let mut rows = Vec::new();
 
     let pair = (ApiWorkload::Create, ApiWorkload::Get);
-    rows.extend(create_and_get(&target, &server, p, Some(&ObjectKind::configmap()), pair, progress).await);
+    rows.extend(create_and_get(&target, server, p, Some(&ObjectKind::configmap()), pair, progress).await);
 
     progress(&ApiWorkload::CrdServed.label(p));
-    let cpu = CpuMeter::start(&server);
+    let cpu = CpuMeter::start(server);
     let (result, served) = workloads::crd_served(&target, p).await;
     let result = with_cpu(result, &cpu);
     announce(progress, ApiWorkload::CrdServed, &result);
     rows.push(ApiRow { workload: ApiWorkload::CrdServed, result });
     let custom = served.first().map(workloads::BenchCrd::objects);
     let pair = (ApiWorkload::CreateCustom, ApiWorkload::GetCustom);
-    rows.extend(create_and_get(&target, &server, p, custom.as_ref(), pair, progress).await);
+    rows.extend(create_and_get(&target, server, p, custom.as_ref(), pair, progress).await);
 
     progress(&format!(
         "preloading {} ConfigMaps in {} with {} clients",
@@ -552,7 +543,7 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     ));
     for workload in [ApiWorkload::List, ApiWorkload::ListPaged] {
         progress(&workload.label(p));
-        let cpu = CpuMeter::start(&server);
+        let cpu = CpuMeter::start(server);
         let mut result = match workload {
             ApiWorkload::List => workloads::list(&target, p).await,
             _ => workloads::list_paged(&target, p).await,
@@ -570,7 +561,7 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     }
 
     progress(&ApiWorkload::Watch.label(p));
-    let cpu = CpuMeter::start(&server);
+    let cpu = CpuMeter::start(server);
     let result = with_cpu(workloads::watch(&target, p).await, &cpu);
     announce(progress, ApiWorkload::Watch, &result);
     rows.push(ApiRow { workload: ApiWorkload::Watch, result });
@@ -578,7 +569,7 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     tokio::time::sleep(p.settle).await;
     memory.before_clusters = server.rss().ok();
     progress(&ApiWorkload::LogicalClusters.label(p));
-    let cpu = CpuMeter::start(&server);
+    let cpu = CpuMeter::start(server);
     let result = with_cpu(workloads::logical_clusters(&target, p).await, &cpu);
     announce(progress, ApiWorkload::LogicalClusters, &result);
     memory.clusters_created = result.ops;
@@ -599,8 +590,8 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
     if let (Some(start), Some(end)) = (load_at_start, load_average()) {
         settings.push(format!("  load:   {start} at start, {end} at end (1/5/15-minute load averages)"));
     }
-    drop(server);
-    drop(temp);
+    // Kills the server, then removes its data.
+    drop(fresh);
     Ok(ApiReport { settings, params: p.clone(), rows, memory })
 }
 

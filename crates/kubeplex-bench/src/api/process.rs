@@ -8,6 +8,8 @@
 //!     ├─ wait for D/admin.kubeconfig and D/bench-server.url (child still alive)
 //!     ├─ rss(): /proc/PID/status VmRSS, RssAnon, RssFile, RssShmem · cpu_seconds(): /proc/PID/stat
 //!     └─ drop: SIGKILL the PID, reap it (also on errors and Ctrl-C)
+//!
+//!   FreshServer::start ─ temporary directory ─► ServerProcess in DIR/data; drop: kill, then remove DIR
 //! ```
 //!
 //! The child also stops when its stdin closes, so it never outlives the
@@ -121,9 +123,65 @@ impl Drop for ServerProcess {
     }
 }
 
+/// A server started in a temporary data directory of its own: the server
+/// is killed, then the directory removed, when this is dropped.
+#[derive(Debug)]
+pub struct FreshServer {
+    // Declared before `temp`: fields drop in order, so the server is gone
+    // before its directory is removed.
+    pub server: ServerProcess,
+    data_dir: PathBuf,
+    temp: tempfile::TempDir,
+}
+
+impl FreshServer {
+    /// Makes a temporary directory `PREFIX…` (in `temp_parent`, default the
+    /// system's) and starts the server with its data in `DIR/data`.
+    pub async fn start(
+        exe: &Path,
+        temp_parent: Option<&Path>,
+        prefix: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<FreshServer> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(prefix);
+        let temp = match temp_parent {
+            Some(parent) => {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+                builder.tempdir_in(parent)
+            }
+            None => builder.tempdir(),
+        }
+        .context("creating the server's data directory")?;
+        let data_dir = temp.path().join("data");
+        let server = ServerProcess::start(exe, &data_dir, timeout).await?;
+        Ok(FreshServer { server, data_dir, temp })
+    }
+
+    /// The server's data directory (`pki/`, `admin.kubeconfig`).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The temporary directory holding the data directory, for the
+    /// benchmark's own files.
+    pub fn temp_dir(&self) -> &Path {
+        self.temp.path()
+    }
+}
+
 /// The CPU time (user + system) of this process so far, in seconds.
 pub fn own_cpu_seconds() -> anyhow::Result<f64> {
     cpu_seconds_of("/proc/self/stat")
+}
+
+/// The CPU time (user + system) of this process's children that ended and
+/// were waited for (cutime + cstime of `/proc/self/stat`), in seconds.
+pub fn children_cpu_seconds() -> anyhow::Result<f64> {
+    let path = "/proc/self/stat";
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    let ticks = stat_children_cpu_ticks(&text).with_context(|| format!("no children's CPU times in {path}"))?;
+    Ok(ticks as f64 / TICKS_PER_SECOND)
 }
 
 fn cpu_seconds_of(path: &str) -> anyhow::Result<f64> {
@@ -194,6 +252,16 @@ pub fn stat_cpu_ticks(stat: &str) -> Option<u64> {
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
     Some(utime + stime)
+}
+
+/// cutime + cstime (fields 16 and 17) of a `/proc/PID/stat` line, in ticks:
+/// the CPU time of children that ended and were waited for.
+pub fn stat_children_cpu_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let cutime: u64 = fields.get(13)?.parse().ok()?;
+    let cstime: u64 = fields.get(14)?.parse().ok()?;
+    Some(cutime + cstime)
 }
 
 /// `127.0.0.1:PORT` from `https://127.0.0.1:PORT`.
@@ -278,10 +346,12 @@ mod tests {
 
     #[test]
     fn reads_cpu_ticks() {
-        // Field 2 with a space and a parenthesis; utime 1234, stime 56.
-        let stat = "4242 (odd) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 56 0 0 20 0 3 0 99 1000 200";
+        // Field 2 with a space and a parenthesis; utime 1234, stime 56, cutime 7, cstime 13.
+        let stat = "4242 (odd) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 56 7 13 20 0 3 0 99 1000 200";
         assert_eq!(stat_cpu_ticks(stat), Some(1290));
+        assert_eq!(stat_children_cpu_ticks(stat), Some(20));
         assert_eq!(stat_cpu_ticks("4242 (short) S 1"), None);
+        assert_eq!(stat_children_cpu_ticks("4242 (short) S 1"), None);
         let own = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
         assert!(stat_cpu_ticks(&own).is_some(), "{own}");
     }
