@@ -36,6 +36,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::{Map, Number, Value};
 
 use crate::http::{Query, content_type, decode_object};
+use kubeplex_patch::go_quote;
 
 /// Strict errors one decode keeps at most (upstream's limit).
 const MAX_ERRORS: usize = 100;
@@ -272,37 +273,6 @@ impl<'de> de::Deserialize<'de> for YamlRoot {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         NodeSeed { yaml: true }.deserialize(deserializer).map(YamlRoot)
     }
-}
-
-/// Go's `strconv.Quote`/`%q` of a string.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() => {
-                let n = c as u32;
-                if n <= 0xffff {
-                    out.push_str(&format!("\\u{n:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{n:08x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// How the schema sees a value.
@@ -686,45 +656,6 @@ pub fn patch_error(shown: String, message: String) -> ApiError {
     ApiError::invalid("", "", "", vec![cause::invalid("patch", &Value::String(shown), &message)])
 }
 
-/// Go's `%+v` of a decoded JSON value (`map[spec:map[replicas:3]]`), which
-/// upstream shows a strategic merge patch as.
-pub fn go_format(value: &Value) -> String {
-    match value {
-        Value::Null => "<nil>".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => i.to_string(),
-            (None, Some(f)) => go_float(f),
-            _ => n.to_string(),
-        },
-        Value::String(s) => s.clone(),
-        Value::Array(items) => format!("[{}]", items.iter().map(go_format).collect::<Vec<_>>().join(" ")),
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let parts: Vec<String> = keys.iter().map(|k| format!("{k}:{}", go_format(&map[k.as_str()]))).collect();
-            format!("map[{}]", parts.join(" "))
-        }
-    }
-}
-
-/// Go's `%v` of a float64 (shortest form, exponent beyond 1e21 or below 1e-4).
-fn go_float(f: f64) -> String {
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-4..1e21).contains(&abs) {
-        let text = format!("{f:e}");
-        match text.split_once('e') {
-            Some((mantissa, exp)) => {
-                let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
-                format!("{mantissa}e{sign}{digits:0>2}")
-            }
-            None => text,
-        }
-    } else {
-        format!("{f}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -890,7 +821,10 @@ mod tests {
             err.message,
             r#"Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.foo""#
         );
-        let err = patch_error(go_format(&json!({"spec": {"bogus": 1, "a": [1.5, "x", null, 1e22]}})), "m".into());
+        let err = patch_error(
+            kubeplex_patch::go_format(&json!({"spec": {"bogus": 1, "a": [1.5, "x", null, 1e22]}})),
+            "m".into(),
+        );
         assert_eq!(err.code, 422);
         assert_eq!(
             err.message,

@@ -119,7 +119,7 @@ pub fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
         if !sent.insert(text.as_str()) {
             continue;
         }
-        let header = format!("299 - {}", crate::fieldvalidation::go_quote(text));
+        let header = format!("299 - {}", kubeplex_patch::go_quote(text));
         if let Ok(value) = HeaderValue::from_bytes(header.as_bytes()) {
             response.headers_mut().append(header::WARNING, value);
         }

@@ -147,7 +147,7 @@ pub async fn patch(
         if directive.checks() {
             let found = check_patched(kind, schema, &base, &patched, patch_problems.clone());
             let shown = || match kind {
-                PatchKind::Strategic => fieldvalidation::go_format(&patch),
+                PatchKind::Strategic => kubeplex_patch::go_format(&patch),
                 _ => serde_json::to_string(&patched).unwrap_or_default(),
             };
             let found = fieldvalidation::settle(directive, found, |m| fieldvalidation::patch_error(shown(), m))?;

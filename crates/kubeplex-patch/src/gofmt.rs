@@ -53,7 +53,7 @@ pub(crate) fn go_eq(a: &Value, b: &Value) -> bool {
 }
 
 /// Go's `%v` rendering.
-pub(crate) fn fmt_v(v: &Value) -> String {
+pub fn fmt_v(v: &Value) -> String {
     let mut out = String::new();
     write_v(&mut out, v);
     out
@@ -210,7 +210,7 @@ fn float_v(f: f64) -> String {
 }
 
 /// Go's `%q` (`strconv.Quote`) for a string.
-pub(crate) fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

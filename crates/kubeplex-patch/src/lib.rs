@@ -19,6 +19,8 @@ pub mod merge_patch;
 pub mod strategic;
 
 pub use error::{GENERIC_INVALID_MESSAGE, PatchError, PatchStatus};
+/// Go's `%v` and `%q` renderings, for messages that quote values as upstream does.
+pub use gofmt::{fmt_v as go_format, quote as go_quote};
 pub use json_patch::{JsonPatch, MAX_COPY_BYTES, MAX_OPERATIONS, apply_json_patch};
 pub use merge_patch::apply_merge_patch;
 pub use strategic::{
