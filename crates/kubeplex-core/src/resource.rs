@@ -123,6 +123,8 @@ pub struct CustomResource {
     pub deprecation_warning: Option<String>,
     /// `spec.versions[].schema.openAPIV3Schema` of this version, as given.
     pub schema: Option<Arc<serde_json::Value>>,
+    /// The schema's `x-kubernetes-validations`, compiled once for this version.
+    pub rules: Option<Arc<crate::schema::cel::Rules>>,
 }
 
 /// One of a CRD version's `additionalPrinterColumns`.

@@ -3,7 +3,10 @@
 //! versions and the main rules of `ValidateCustomResourceDefinition`; a
 //! custom object's generation and status handling; the structural checks of
 //! each version's schema and, for custom objects, pruning, defaulting and
-//! validation against their version's schema (`kubeplex_core::schema`).
+//! validation against their version's schema (`kubeplex_core::schema`),
+//! then its CEL rules (`x-kubernetes-validations`, compiled once per CRD
+//! version by `kubeplex_core::schema::cel`; rules that do not compile refuse
+//! the CRD).
 
 use kubeplex_core::crd::{CLEANUP_FINALIZER, CrdNames};
 use kubeplex_core::names::{name_is_dns_subdomain, name_is_dns1035_label};
@@ -11,8 +14,8 @@ use kubeplex_core::resource::ResourceDef;
 use serde_json::{Value, json};
 
 use super::field::{
-    Errs, Path, at, forbidden, immutable, invalid, invalid_json, list_at, not_supported, obj_path, required, s,
-    set_default,
+    Errs, Path, at, forbidden, immutable, invalid, invalid_json, invalid_rendered, list_at, not_supported, obj_path,
+    render_ordered, required, s, set_default,
 };
 
 const SCOPES: &[&str] = &["Cluster", "Namespaced"];
@@ -130,10 +133,13 @@ pub(crate) fn crd_validate(object: &Value) -> Errs {
         }
         match at(version, &["schema", "openAPIV3Schema"]) {
             None => errs.push(required(&path.child("schema").child("openAPIV3Schema"), "")),
-            Some(schema) => errs.extend(kubeplex_core::schema::validate_structural(
-                schema,
-                path.child("schema").child("openAPIV3Schema").as_str(),
-            )),
+            Some(schema) => {
+                let schema_path = path.child("schema").child("openAPIV3Schema");
+                errs.extend(kubeplex_core::schema::validate_structural(schema, schema_path.as_str()));
+                for e in kubeplex_core::schema::cel::compile_errors(schema, schema_path.as_str()) {
+                    errs.push(invalid_rendered(&Path::new(&e.field), &render_ordered(&e.rule), &e.detail));
+                }
+            }
         }
         for (j, column) in list_at(version, &["additionalPrinterColumns"]).iter().enumerate() {
             errs.extend(validate_column(column, &path.child("additionalPrinterColumns").index(j)));
@@ -268,12 +274,34 @@ pub(crate) fn custom_prune_and_default(def: &ResourceDef, object: &mut Value) {
     }
 }
 
-/// Validation of a custom object against its version's schema.
-pub(crate) fn custom_validate(def: &ResourceDef, object: &Value) -> Errs {
-    match def.custom.as_ref().and_then(|c| c.schema.as_deref()) {
+/// Validation of a custom object against its version's schema, then its
+/// `x-kubernetes-validations` rules (`old` on update, for transition rules),
+/// which upstream skips when the schema found a wrong type or value.
+pub(crate) fn custom_validate(def: &ResourceDef, object: &Value, old: Option<&Value>) -> Errs {
+    let Some(custom) = def.custom.as_ref() else { return Errs::new() };
+    let mut errs = match custom.schema.as_deref() {
         Some(schema) => kubeplex_core::schema::validate(object, schema),
         None => Errs::new(),
+    };
+    if let Some(rules) = custom.rules.as_deref() {
+        // Upstream's `hasBlockingErr`: a type error (which the schema module
+        // reports as `Invalid value` with `must be of type`) or an enum miss.
+        let blocking = |e: &kubeplex_core::names::FieldError| {
+            matches!(e.reason, "FieldValueTypeInvalid" | "FieldValueNotSupported")
+                || e.body.contains(" in body must be of type ")
+        };
+        if errs.iter().any(blocking) {
+            errs.push(invalid_rendered(
+                &Path::new("<nil>"),
+                "null",
+                "some validation rules were not checked because the object was invalid; correct the existing errors \
+                 to complete validation",
+            ));
+        } else {
+            errs.extend(rules.validate(object, old));
+        }
     }
+    errs
 }
 
 /// `PrepareForUpdate` of a custom object: the generation counts changes
@@ -406,6 +434,41 @@ mod tests {
             ["spec.versions[0].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for \
               specified object fields"]
         );
+    }
+
+    #[test]
+    fn cel_rules_compiled_and_evaluated() {
+        let mut object = crd();
+        object["spec"]["versions"][0]["schema"]["openAPIV3Schema"] = json!({"type": "object",
+            "x-kubernetes-validations": [{"rule": "self.spec.a <", "message": "m"}],
+            "properties": {"spec": {"type": "object", "properties": {"a": {"type": "integer"}}}}});
+        crd_defaults(&mut object);
+        let errs = messages(&crd_validate(&object));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with(
+                r#"spec.versions[0].schema.openAPIV3Schema.x-kubernetes-validations[0].rule: Invalid value: {"Rule":"self.spec.a \u003c","Message":"m","MessageExpression":"","Reason":null,"FieldPath":"","OptionalOldSelf":null}: compilation failed: "#
+            ),
+            "{errs:?}"
+        );
+
+        object["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["x-kubernetes-validations"] =
+            json!([{"rule": "self.spec.a > 1", "message": "a too small"}]);
+        assert!(crd_validate(&object).is_empty());
+        let names = CrdNames::from_json(at(&object, &["spec", "names"]));
+        let defs = kubeplex_core::crd::served_resources(&object, &names, false);
+        let def = &defs[0];
+        assert!(def.custom.as_ref().is_some_and(|c| c.rules.is_some()));
+        let good = json!({"spec": {"a": 2}});
+        assert!(custom_validate(def, &good, None).is_empty());
+        assert_eq!(
+            messages(&custom_validate(def, &json!({"spec": {"a": 1}}), None)),
+            ["<nil>: Invalid value: a too small"]
+        );
+        // A type error blocks the rules, as upstream's `hasBlockingErr`.
+        let errs = messages(&custom_validate(def, &json!({"spec": {"a": "x"}}), None));
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[1].starts_with("<nil>: Invalid value: null: some validation rules were not checked"), "{errs:?}");
     }
 
     #[test]

@@ -291,7 +291,7 @@ pub fn validate_create(def: &ResourceDef, object: &Value) -> Result<(), ApiError
         Kind::Networking(k) => networking::validate_create(k, object),
         Kind::Rbac(k) => rbac::validate_create(k, object),
         Kind::Cluster(k) => cluster::validate_create(k, object),
-        Kind::Custom => custom::custom_validate(def, object),
+        Kind::Custom => custom::custom_validate(def, object, None),
         Kind::ServiceAccount | Kind::Other => Errs::new(),
     });
     into_result(def, name_of(object), errs)
@@ -400,7 +400,7 @@ pub fn validate_update(def: &ResourceDef, new: &Value, old: &Value) -> Result<()
         Kind::Rbac(k) => rbac::validate_update(k, new, old, rules),
         Kind::Cluster(k) => cluster::validate_update(k, new, old, rules),
         Kind::CustomResourceDefinition => [update_meta(), custom::crd_validate_update(new, old)].concat(),
-        Kind::Custom => [update_meta(), custom::custom_validate(def, new)].concat(),
+        Kind::Custom => [update_meta(), custom::custom_validate(def, new, Some(old))].concat(),
         Kind::Other => update_meta(),
     };
     into_result(def, name_of(new), errs)

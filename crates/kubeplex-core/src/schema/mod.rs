@@ -10,6 +10,7 @@
 //!               ─► validate::validate (422 causes, upstream texts)
 //! ```
 
+pub mod cel;
 pub mod default;
 pub mod prune;
 pub mod structural;
