@@ -573,6 +573,7 @@ mod tests {
         for _ in 0..n {
             std::hint::black_box(rules.validate(std::hint::black_box(&object), None));
         }
-        println!("CEL: {:?} per object (5 rules, debug build)", start.elapsed() / n);
+        let build = if cfg!(debug_assertions) { "debug" } else { "release" };
+        println!("CEL: {:?} per object (5 rules, {build} build)", start.elapsed() / n);
     }
 }
