@@ -2,8 +2,13 @@
 //! of many logical clusters on one store.
 //!
 //! ```text
-//!  transport (TLS, HTTP/1.1+2, client certs) ─► api::router
-//!      api: path ─► discovery | crud | watch ─► objects ─► kubeplex-store
+//!  transport (TLS, HTTP/1.1+2, client certs)
+//!    ─► operations (/metrics, fair in-flight limits per cluster)
+//!    ─► api::router: path ─► registry (built-in + the cluster's CRDs)
+//!         ─► discovery | openapi | crud | patch | watch
+//!              (fieldvalidation, strategy, convert, table)
+//!         ─► objects ─► metered store ─► kubeplex-store
+//!  controllers: crds (names, Established, cleanup), clusters (reaper)
 //! ```
 
 pub mod api;
