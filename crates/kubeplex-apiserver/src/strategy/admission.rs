@@ -553,34 +553,11 @@ fn param_kind(kind: &Value, path: &Path) -> Errs {
 }
 
 fn is_cel_identifier(name: &str) -> bool {
-    const RESERVED: &[&str] = &[
-        "true",
-        "false",
-        "null",
-        "in",
-        "as",
-        "break",
-        "const",
-        "continue",
-        "else",
-        "for",
-        "function",
-        "if",
-        "import",
-        "let",
-        "loop",
-        "package",
-        "namespace",
-        "return",
-        "var",
-        "void",
-        "while",
-    ];
     let b = name.as_bytes();
     !b.is_empty()
         && (b[0].is_ascii_alphabetic() || b[0] == b'_')
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-        && !RESERVED.contains(&name)
+        && !kubeplex_core::schema::cel::RESERVED.contains(&name)
 }
 
 /// `validateValidatingAdmissionPolicySpec` (no CEL compilation).

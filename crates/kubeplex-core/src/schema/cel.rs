@@ -350,8 +350,9 @@ fn normalize_field_path(field_path: &str) -> String {
     out
 }
 
-/// CEL keywords a property name must be escaped from.
-const RESERVED: &[&str] = &[
+/// CEL's reserved words: property names must be escaped from them, and
+/// they cannot name a variable.
+pub const RESERVED: &[&str] = &[
     "true",
     "false",
     "null",
