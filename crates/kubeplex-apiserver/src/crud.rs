@@ -24,7 +24,7 @@ use crate::select::Selection;
 use crate::table;
 use crate::transport::ClientIdentity;
 use crate::watchcache::Scope;
-use crate::{convert, strategy};
+use crate::{convert, managed, strategy};
 
 /// Tries of a create whose generated name collided.
 const GENERATE_NAME_TRIES: usize = 8;
@@ -44,7 +44,7 @@ pub struct Target {
 }
 
 impl Target {
-    fn key(&self) -> String {
+    pub fn key(&self) -> String {
         objects::key(&self.def, &self.cluster, self.namespace.as_deref(), self.name())
     }
 
@@ -334,12 +334,33 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
     let directive = fieldvalidation::Directive::from_query(query, "CreateOptions")?;
+    let manager = managed::manager_name(query, user_agent(headers), "CreateOptions")?;
     let schema = fieldvalidation::schema_for(&t.def, None);
     let fieldvalidation::Decoded { mut object, problems } =
         fieldvalidation::decode_body(headers, &bytes, &t.def.api_version(), &t.def.kind, schema, directive)?;
     let warnings = fieldvalidation::settle(directive, problems, |m| fieldvalidation::body_error(&object, &t.def, m))?;
     objects::check_type_and_namespace(&mut object, &t.def, t.namespace.as_deref())?;
-    let dry_run = dry_run(query)?;
+    let (status, created) = create_object(api, t, object, dry_run(query)?, requester, Some(&manager)).await?;
+    Ok(with_warnings(json_response(status, &created), &warnings))
+}
+
+/// The User-Agent of a request ("" without one).
+pub fn user_agent(headers: &HeaderMap) -> &str {
+    headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// Creates `object` (decoded and checked against the target): names it,
+/// defaults and validates it, records `manager` as the owner of its fields
+/// (`None`: its managed fields are already set, by an apply) and stores it.
+/// Returns the served object.
+pub async fn create_object(
+    api: &Arc<ApiServer>,
+    t: &Target,
+    object: Value,
+    dry_run: bool,
+    requester: Option<&ClientIdentity>,
+    manager: Option<&str>,
+) -> Result<(StatusCode, Value), ApiError> {
     let generated = meta_str(&object, "name").is_none_or(str::is_empty);
     for _ in 0..GENERATE_NAME_TRIES {
         let mut candidate = object.clone();
@@ -356,8 +377,11 @@ pub async fn create(
             strategy::admit_pod_create(&mut candidate);
         }
         strategy::validate_create(&t.def, &candidate)?;
+        if let Some(manager) = manager {
+            managed::record(&t.def, None, None, &mut candidate, manager);
+        }
         if dry_run {
-            return Ok(with_warnings(json_response(StatusCode::CREATED, &candidate), &warnings));
+            return Ok((StatusCode::CREATED, candidate));
         }
         convert::to_stored(&t.def, &mut candidate);
         let value = objects::encode(&candidate)?;
@@ -365,7 +389,7 @@ pub async fn create(
             Ok(revision) => {
                 objects::set_resource_version(&mut candidate, revision);
                 after_create(api, &target, &candidate).await?;
-                return Ok(with_warnings(json_response(StatusCode::CREATED, &served(&t.def, candidate)), &warnings));
+                return Ok((StatusCode::CREATED, served(&t.def, candidate)));
             }
             Err(StoreError::AlreadyExists { .. }) if generated => continue,
             Err(StoreError::AlreadyExists { .. }) => {
@@ -651,8 +675,14 @@ pub async fn update(
     }
     let precondition = body_precondition(&body)?;
     let dry_run = dry_run(query)?;
+    let manager = managed::manager_name(query, user_agent(headers), "UpdateOptions")?;
     convert::to_stored(&t.def, &mut body);
-    let (object, status) = write_object(api, t, precondition, dry_run, |old| replacement(t, old, &body)).await?;
+    let (object, status) = write_object(api, t, precondition, dry_run, |old| {
+        let mut new = replacement(t, old, &body)?;
+        managed::record(&t.def, t.subresource.as_deref(), Some(old), &mut new, &manager);
+        Ok(new)
+    })
+    .await?;
     let reply =
         if t.subresource.as_deref() == Some("scale") { scale_of(&t.def, &object) } else { served(&t.def, object) };
     Ok(with_warnings(json_response(status, &reply), &warnings))
@@ -692,6 +722,11 @@ pub async fn write_object(
                 Err(StoreError::NotFound { .. }) => Err(t.not_found()),
                 Err(e) => Err(store_error(e)),
             };
+        }
+        if new == old {
+            // Nothing changed: no write, the same resourceVersion (upstream's
+            // GuaranteedUpdate skips identical objects too).
+            return Ok((new, StatusCode::OK));
         }
         let value = objects::encode(&new)?;
         match api.store.update(&key, value, kv.mod_revision, None).await {

@@ -20,6 +20,7 @@ pub mod discovery;
 pub mod eviction;
 pub mod fieldvalidation;
 pub mod http;
+pub mod managed;
 pub mod metered_store;
 pub mod metrics;
 pub mod objects;

@@ -17,7 +17,9 @@ use crate::api::ApiServer;
 use crate::crud::{self, Target};
 use crate::fieldvalidation;
 use crate::http::{Query, content_type, json as json_response, read_body, with_warnings};
+use crate::managed;
 use crate::objects::meta_str;
+use kubeplex_managedfields::Writer;
 
 /// The media types a PATCH may carry.
 const PATCH_TYPES: &str = "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
@@ -118,9 +120,12 @@ pub async fn patch(
             return Err(ApiError::unsupported_media_type_list(CUSTOM_PATCH_TYPES));
         }
         "application/strategic-merge-patch+json" => PatchKind::Strategic,
+        "application/apply-patch+yaml" => return apply_patch(api, t, query, body).await,
         _ => return Err(ApiError::unsupported_media_type_list(PATCH_TYPES)),
     };
+    managed::refuse_force(query)?;
     let directive = fieldvalidation::Directive::from_query(query, "PatchOptions")?;
+    let manager = managed::manager_name(query, crud::user_agent(headers), "PatchOptions")?;
     let bytes = read_body(body).await?;
     let patch: Value =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
@@ -168,12 +173,67 @@ pub async fn patch(
         if !scale {
             crate::convert::to_stored(&t.def, &mut patched);
         }
-        crud::replacement(t, old, &patched)
+        let mut new = crud::replacement(t, old, &patched)?;
+        managed::record(&t.def, t.subresource.as_deref(), Some(old), &mut new, &manager);
+        Ok(new)
     })
     .await?;
     let reply = if scale { crud::scale_of(&t.def, &object) } else { crud::served(&t.def, object) };
     let warnings = warnings.into_inner().unwrap_or_default();
     Ok(with_warnings(json_response(status, &reply), &warnings))
+}
+
+/// Server-side apply: merges the applied configuration (YAML or JSON) into
+/// the object, or creates it, as the field manager decides; conflicts are
+/// 409s unless `force=true`.
+async fn apply_patch(api: &Arc<ApiServer>, t: &Target, query: &Query, body: Body) -> Result<Response, ApiError> {
+    let manager = managed::apply_manager(query)?;
+    let directive = fieldvalidation::Directive::from_query(query, "PatchOptions")?;
+    let force = managed::force(query)?;
+    let dry_run = crud::dry_run(query)?;
+    if !matches!(t.subresource.as_deref(), None | Some("status")) {
+        return Err(ApiError::unsupported_media_type_list(PATCH_TYPES));
+    }
+    let bytes = read_body(body).await?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| ApiError::bad_request("error decoding YAML: body is not UTF-8"))?;
+    let node =
+        fieldvalidation::parse_yaml(text).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    let duplicates = fieldvalidation::yaml_duplicates(&node).into_iter().collect();
+    let warnings = fieldvalidation::settle(directive, duplicates, |m| {
+        ApiError::bad_request(format!(
+            "error strict decoding YAML: {}",
+            m.trim_start_matches("strict decoding error: ")
+        ))
+    })?;
+    let mut config = node.into_value();
+    managed::check_config(&t.def, t.name(), &mut config)?;
+    let fm = managed::field_manager(&t.def, t.subresource.as_deref())
+        .ok_or_else(|| ApiError::unsupported_media_type_list(CUSTOM_PATCH_TYPES))?;
+    let api_version = t.def.api_version();
+    let subresource = t.subresource.as_deref().unwrap_or("");
+    let failed = |e| managed::apply_error(e, &t.def, t.namespace.as_deref(), t.name());
+    let key_exists = api.store.get(&t.key(), None).await.map_err(crud::store_error)?.is_some();
+    if !key_exists && t.subresource.is_none() {
+        let now = crate::objects::now();
+        let writer = Writer { manager: &manager, api_version: &api_version, subresource, now: &now };
+        let mut object = fm.apply(None, &config, &writer, force).map_err(failed)?;
+        drop_nulls(&mut object);
+        crate::objects::check_type_and_namespace(&mut object, &t.def, t.namespace.as_deref())?;
+        let (status, created) = crud::create_object(api, t, object, dry_run, None, None).await?;
+        return Ok(with_warnings(json_response(status, &created), &warnings));
+    }
+    let (object, status) = crud::write_object(api, t, None, dry_run, |old| {
+        let base = crud::served(&t.def, old.clone());
+        let now = crate::objects::now();
+        let writer = Writer { manager: &manager, api_version: &api_version, subresource, now: &now };
+        let mut merged = fm.apply(Some(&base), &config, &writer, force).map_err(failed)?;
+        drop_nulls(&mut merged);
+        crate::convert::to_stored(&t.def, &mut merged);
+        crud::replacement(t, old, &merged)
+    })
+    .await?;
+    Ok(with_warnings(json_response(status, &crud::served(&t.def, object)), &warnings))
 }
 
 /// The strict errors of a patch: those of the patch itself, then the

@@ -260,6 +260,7 @@ pub fn served_resources(crd: &Value, names: &CrdNames, terminating: bool) -> Vec
                     deprecation_warning,
                     schema: version.pointer("/schema/openAPIV3Schema").cloned().map(Arc::new),
                     rules: version.pointer("/schema/openAPIV3Schema").and_then(crate::schema::cel::Rules::compile),
+                    fields: Some(kubeplex_managedfields::Schema::custom(version.pointer("/schema/openAPIV3Schema"))),
                 })),
             }
         })

@@ -125,6 +125,9 @@ pub struct CustomResource {
     pub schema: Option<Arc<serde_json::Value>>,
     /// The schema's `x-kubernetes-validations`, compiled once for this version.
     pub rules: Option<Arc<crate::schema::cel::Rules>>,
+    /// How this version's fields merge and are owned (server-side apply),
+    /// built once from the schema.
+    pub fields: Option<kubeplex_managedfields::Schema>,
 }
 
 /// One of a CRD version's `additionalPrinterColumns`.

@@ -85,6 +85,14 @@ impl ApiError {
             .with_details(resource, group, name)
     }
 
+    /// 409 for a server-side apply that would take fields other managers own
+    /// (upstream's `NewApplyConflict`: causes, no name or kind).
+    pub fn apply_conflict(message: impl Into<String>, causes: Vec<StatusCause>) -> Self {
+        let mut err = Self::new(409, "Conflict", message);
+        err.details_mut().causes = causes;
+        err
+    }
+
     /// 409 for a stale resourceVersion.
     pub fn conflict(resource: &str, group: &str, name: &str, why: &str) -> Self {
         Self::new(

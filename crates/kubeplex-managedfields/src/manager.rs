@@ -321,8 +321,7 @@ impl FieldManager {
         writer: &Writer<'_>,
         manager: &str,
     ) -> Vec<Entry> {
-        let empty = json!({});
-        let c = compare(self.graph(), self.root(), live.unwrap_or(&empty), new);
+        let c = compare(self.graph(), self.root(), live.unwrap_or(&self.schema.zero), new);
         let changed = c.added.union(&c.modified).recursive_difference(&self.reset);
         let removed = c.removed.recursive_difference(&self.reset);
         for e in &mut entries {

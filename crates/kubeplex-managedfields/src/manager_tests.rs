@@ -200,3 +200,17 @@ fn update_managers_are_capped() {
     assert!(e.iter().filter(|e| e.operation == Operation::Update).count() <= 10, "{e:?}");
     assert!(e.iter().any(|e| e.manager == "ancient-changes"));
 }
+
+#[test]
+fn creates_compare_with_the_zero_object() {
+    let m = deployments();
+    let mut created = config(1, "nginx", json!({"app": "web"}));
+    created["spec"]["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%"}});
+    m.update(None, &mut created, &writer("kubectl-create"));
+    let fields = &created["metadata"]["managedFields"][0]["fieldsV1"];
+    // Struct fields Go always encodes are not members; maps and pointers are.
+    assert!(fields["f:spec"].get(".").is_none(), "{fields}");
+    assert!(fields["f:spec"]["f:template"]["f:spec"]["f:containers"].get(".").is_none(), "{fields}");
+    assert!(fields["f:spec"]["f:strategy"]["f:rollingUpdate"].get(".").is_some(), "{fields}");
+    assert!(fields["f:metadata"]["f:labels"].get(".").is_some(), "{fields}");
+}

@@ -58,7 +58,7 @@ pub enum ListKind {
 }
 
 /// A set of types.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Graph {
     shapes: Vec<Shape>,
     named: HashMap<String, TypeId>,
@@ -99,13 +99,20 @@ impl Graph {
 }
 
 /// A type in its graph: what ownership of one kind is computed against.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Schema {
     /// The graph holding the type.
     pub graph: Arc<Graph>,
     /// The type.
     pub root: TypeId,
+    /// The type's empty object, what a create is compared with: a built-in
+    /// type's Go zero value as Go encodes it (struct fields that are not
+    /// pointers are present), `{}` for custom resources.
+    pub zero: Arc<Value>,
 }
+
+// JSON values (defaults of list keys) hold no NaN: equality is reflexive.
+impl Eq for Schema {}
 
 /// Every type of the facts table, built on first use.
 static BUILTIN: LazyLock<Arc<Graph>> = LazyLock::new(|| {
@@ -123,7 +130,8 @@ impl Schema {
     pub fn builtin(type_name: &str) -> Option<Schema> {
         let graph = BUILTIN.clone();
         let root = *graph.named.get(type_name)?;
-        Some(Schema { graph, root })
+        let zero = ZEROS.get(type_name).cloned().unwrap_or_default();
+        Some(Schema { graph, root, zero })
     }
 
     /// The schema of a custom resource version from its `openAPIV3Schema`
@@ -138,7 +146,49 @@ impl Schema {
                 graph.push(Shape::Struct { fields, rest: Some(UNTYPED) })
             }
         };
-        Schema { graph: Arc::new(graph), root }
+        Schema { graph: Arc::new(graph), root, zero: Arc::new(Value::Object(Default::default())) }
+    }
+}
+
+/// The zero value of every kind of the facts table.
+static ZEROS: LazyLock<HashMap<String, Arc<Value>>> =
+    LazyLock::new(|| facts().kinds().map(|(_, ty)| (ty.name.clone(), Arc::new(zero_struct(&ty.name)))).collect());
+
+/// A struct's Go zero value as `encoding/json` writes it.
+fn zero_struct(name: &str) -> Value {
+    let mut out = serde_json::Map::new();
+    let Some(ty) = facts().type_by_name(name) else { return Value::Object(out) };
+    for field in ty.json_fields() {
+        let Some(json) = &field.json else { continue };
+        if field.pointer {
+            if !field.omitempty {
+                out.insert(json.clone(), Value::Null);
+            }
+            continue;
+        }
+        if let Some(v) = zero_of(strip(&field.ty), field.omitempty) {
+            out.insert(json.clone(), v);
+        }
+    }
+    Value::Object(out)
+}
+
+/// The zero value of a field of type `ty` (`None`: omitted).
+fn zero_of(ty: &TypeRef, omitempty: bool) -> Option<Value> {
+    use kubeplex_api_facts::Primitive;
+    match ty {
+        TypeRef::Named(name) => Some(zero_struct(name)),
+        TypeRef::Special { kind, .. } => match kind {
+            SpecialType::Quantity => Some(Value::String("0".into())),
+            SpecialType::IntOrString => Some(Value::from(0)),
+            SpecialType::Duration => Some(Value::String("0s".into())),
+            _ => Some(Value::Null),
+        },
+        _ if omitempty => None,
+        TypeRef::Primitive(Primitive::String) => Some(Value::String(String::new())),
+        TypeRef::Primitive(Primitive::Bool) => Some(Value::Bool(false)),
+        TypeRef::Primitive(_) => Some(Value::from(0)),
+        _ => Some(Value::Null),
     }
 }
 

@@ -29,17 +29,20 @@ pub struct Comparison {
     pub removed: FieldSet,
 }
 
-/// True if `id` merges part by part for a value like `v`.
+/// True if `id` merges part by part for a value like `v` (`null` is an
+/// empty object or list, as upstream reads Go's nil maps and slices).
 fn granular(graph: &Graph, id: TypeId, v: &Value) -> bool {
-    match (graph.shape(id), v) {
-        (Shape::Struct { .. } | Shape::Map { .. } | Shape::Untyped, Value::Object(_)) => true,
-        (Shape::List { .. }, Value::Array(_)) => true,
-        _ => false,
-    }
+    matches!(
+        (graph.shape(id), v),
+        (Shape::Struct { .. } | Shape::Map { .. } | Shape::Untyped, Value::Object(_))
+            | (Shape::List { .. }, Value::Array(_))
+            | (Shape::Struct { .. } | Shape::Map { .. } | Shape::List { .. }, Value::Null)
+    )
 }
 
 fn is_empty_container(v: &Value) -> bool {
     match v {
+        Value::Null => true,
         Value::Object(m) => m.is_empty(),
         Value::Array(a) => a.is_empty(),
         _ => false,
