@@ -6,7 +6,8 @@
 //!    ─► operations (/metrics, fair in-flight limits per cluster)
 //!    ─► api::router: path ─► registry (built-in + the cluster's CRDs)
 //!         ─► discovery | openapi | crud | patch | watch
-//!              (fieldvalidation, strategy, convert, table)
+//!              (fieldvalidation, strategy, convert, table, managed: managedFields
+//!               on every write, server-side apply)
 //!         ─► objects ─► metered store ─► kubeplex-store
 //!  controllers: crds (names, Established, cleanup), clusters (reaper)
 //! ```
