@@ -52,7 +52,7 @@ impl Target {
         self.name.as_deref().unwrap_or("")
     }
 
-    fn not_found(&self) -> ApiError {
+    pub fn not_found(&self) -> ApiError {
         ApiError::not_found(&self.def.plural, &self.def.group, self.name())
     }
 

@@ -208,6 +208,10 @@ async fn apply_patch(api: &Arc<ApiServer>, t: &Target, query: &Query, body: Body
     })?;
     let mut config = node.into_value();
     managed::check_config(&t.def, t.name(), &mut config)?;
+    crate::objects::check_type_and_namespace(&mut config, &t.def, t.namespace.as_deref())?;
+    // A resourceVersion in the configuration is a precondition.
+    let precondition = crate::objects::meta_mut(&mut config).shift_remove("resourceVersion");
+    let precondition = precondition.as_ref().and_then(Value::as_str).filter(|v| !v.is_empty());
     let fm = managed::field_manager(&t.def, t.subresource.as_deref())
         .ok_or_else(|| ApiError::unsupported_media_type_list(CUSTOM_PATCH_TYPES))?;
     let api_version = t.def.api_version();
@@ -219,18 +223,29 @@ async fn apply_patch(api: &Arc<ApiServer>, t: &Target, query: &Query, body: Body
         let writer = Writer { manager: &manager, api_version: &api_version, subresource, now: &now };
         let mut object = fm.apply(None, &config, &writer, force).map_err(failed)?;
         drop_nulls(&mut object);
-        crate::objects::check_type_and_namespace(&mut object, &t.def, t.namespace.as_deref())?;
+        if precondition.is_some() {
+            return Err(t.not_found());
+        }
         let (status, created) = crud::create_object(api, t, object, dry_run, None, None).await?;
         return Ok(with_warnings(json_response(status, &created), &warnings));
     }
     let (object, status) = crud::write_object(api, t, None, dry_run, |old| {
         let base = crud::served(&t.def, old.clone());
+        if precondition.is_some_and(|rv| Some(rv) != meta_str(&base, "resourceVersion")) {
+            return Err(ApiError::conflict(&t.def.plural, &t.def.group, t.name(), ApiError::MODIFIED));
+        }
         let now = crate::objects::now();
         let writer = Writer { manager: &manager, api_version: &api_version, subresource, now: &now };
         let mut merged = fm.apply(Some(&base), &config, &writer, force).map_err(failed)?;
         drop_nulls(&mut merged);
         crate::convert::to_stored(&t.def, &mut merged);
-        crud::replacement(t, old, &merged)
+        let mut new = crud::replacement(t, old, &merged)?;
+        // A subresource's replacement starts from the stored object: the
+        // apply's managed fields go in.
+        if let Some(fields) = merged["metadata"].get("managedFields") {
+            crate::objects::meta_mut(&mut new).insert("managedFields".into(), fields.clone());
+        }
+        Ok(new)
     })
     .await?;
     Ok(with_warnings(json_response(status, &crud::served(&t.def, object)), &warnings))
