@@ -1,8 +1,9 @@
 //! CEL rules of CRD schemas (`x-kubernetes-validations`), driven by real
 //! kubectl 1.32 and 1.37 with their default validation on: a rule's
 //! `message`, a `messageExpression`, a transition rule (`self == oldSelf`)
-//! refusing a change, a valid object accepted, and a CRD whose rule does not
-//! compile refused at creation.
+//! refusing a change, a valid object accepted, and CRDs refused at creation
+//! for a rule that does not compile, one over the cost limits, one selecting
+//! an undeclared field and one not giving a bool.
 
 use kubeplex_testing::{Kubectl, KubeplexServer};
 
@@ -60,6 +61,40 @@ spec:
         - rule: "self.spec.a <= "
 "#;
 
+/// Nested loops over an unbounded list of unbounded strings (upstream's
+/// classic cost refusal); one rule selects an undeclared field, one gives a
+/// string.
+const COSTLY: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: costlies.cel.example.com
+spec:
+  group: cel.example.com
+  scope: Namespaced
+  names: {plural: costlies, kind: Costly}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-validations:
+            - rule: self.nope > 1
+            - rule: self.name
+            properties:
+              name: {type: string}
+              tags:
+                type: array
+                items: {type: string}
+                x-kubernetes-validations:
+                - rule: self.all(x, self.exists(y, x == y))
+"#;
+
 fn scaler(name: &str, replicas: i64, min: i64, target: &str) -> String {
     format!(
         "apiVersion: cel.example.com/v1\nkind: Scaler\nmetadata:\n  name: {name}\n\
@@ -80,6 +115,31 @@ fn cel_rules_validate_custom_objects() {
         ),
         "{refused}"
     );
+
+    let refused = k32.fails_with_input(&["create", "-f", "-"], Some(COSTLY)).unwrap();
+    let at = "spec.versions[0].schema.openAPIV3Schema";
+    for expected in [
+        r#"The CustomResourceDefinition "costlies.cel.example.com" is invalid: "#.to_owned(),
+        format!(
+            "{at}.properties[spec].properties[tags].x-kubernetes-validations[0].rule: Forbidden: estimated rule \
+             cost exceeds budget by factor of more than 100x (try simplifying the rule, or adding maxItems, \
+             maxProperties, and maxLength where arrays, maps, and strings are declared)"
+        ),
+        format!(
+            "{at}: Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema \
+             exceeds budget by factor of more than 100x"
+        ),
+        format!(
+            r#"{at}.properties[spec].x-kubernetes-validations[0].rule: Invalid value: {{"Rule":"self.nope \u003e 1","Message":"","MessageExpression":"","Reason":null,"FieldPath":"","OptionalOldSelf":null}}: compilation failed: ERROR: <input>:1:5: undefined field 'nope'"#
+        ),
+        format!(
+            "{at}.properties[spec].x-kubernetes-validations[1].rule: Invalid value: {{\"Rule\":\"self.name\",\
+             \"Message\":\"\",\"MessageExpression\":\"\",\"Reason\":null,\"FieldPath\":\"\",\
+             \"OptionalOldSelf\":null}}: cel expression must evaluate to a bool"
+        ),
+    ] {
+        assert!(refused.contains(&expected), "missing {expected}\nin {refused}");
+    }
 
     k32.ok_with_input(&["create", "-f", "-"], Some(CRD)).unwrap();
     let out = k32.ok(&["wait", "--for", "condition=established", "crd/scalers.cel.example.com"]).unwrap();

@@ -137,7 +137,11 @@ pub(crate) fn crd_validate(object: &Value) -> Errs {
                 let schema_path = path.child("schema").child("openAPIV3Schema");
                 errs.extend(kubeplex_core::schema::validate_structural(schema, schema_path.as_str()));
                 for e in kubeplex_core::schema::cel::compile_errors(schema, schema_path.as_str()) {
-                    errs.push(invalid_rendered(&Path::new(&e.field), &render_ordered(&e.rule), &e.detail));
+                    if e.forbidden {
+                        errs.push(forbidden(&Path::new(&e.field), &e.detail));
+                    } else {
+                        errs.push(invalid_rendered(&Path::new(&e.field), &render_ordered(&e.rule), &e.detail));
+                    }
                 }
             }
         }
@@ -242,6 +246,7 @@ fn simple_path(path: &str) -> bool {
 /// `ValidateCustomResourceDefinitionUpdate`'s immutable fields.
 pub(crate) fn crd_validate_update(new: &Value, old: &Value) -> Errs {
     let mut errs = crd_validate(new);
+    errs.retain(|e| !kubeplex_core::schema::cel::ratcheted_cost_error(&e.field, &e.body, new, old));
     immutable(&mut errs, at(new, &["spec", "group"]), at(old, &["spec", "group"]), &Path::new("spec.group"));
     immutable(&mut errs, at(new, &["spec", "scope"]), at(old, &["spec", "scope"]), &Path::new("spec.scope"));
     if new.pointer("/metadata/deletionTimestamp").is_some() && new.pointer("/spec/names") != old.pointer("/spec/names")

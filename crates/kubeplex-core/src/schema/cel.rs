@@ -7,6 +7,7 @@
 //!                            (Arc<Rules> in CustomResource::rules)
 //!  object create/update ─► Rules::validate(object, old) ─► Vec<FieldError>
 //!  CRD create/update ─► compile_errors(schema, path) ─► `...rule: Invalid value: ...: compilation failed: ...`
+//!                                                      `...rule: Forbidden: estimated rule cost exceeds budget ...`
 //! ```
 //!
 //! Why a field on `CustomResource` rather than a cache keyed by the schema's
@@ -27,25 +28,46 @@
 //! `fieldPath`; the detail is the evaluated `messageExpression` (when it is a
 //! non-empty one-line string), else `message`, else `failed rule: <rule>`.
 //!
-//! Known gaps, from `kube-cel`/`cel` rather than this module: rules are only
-//! parsed, not type-checked, at CRD creation (upstream also refuses unknown
-//! fields and non-bool rules there); compilation error texts are the `cel`
-//! crate's, after upstream's `compilation failed: ` prefix; no cost is
-//! estimated at CRD creation (`kube-cel`'s `estimate_rule_cost` is a coarse
-//! heuristic, not upstream's estimator, and could refuse CRDs upstream takes)
-//! and no per-expression or per-object runtime cost limit is enforced (`cel`
-//! has no cost tracking); `format: date-time` and
-//! `duration` strings are plain strings to rules.
+//! At CRD creation (`compile_errors`), rules are parsed, then checked
+//! against the node's schema by `cel_check`: a field the schema does not
+//! declare (`undefined field 'nope'`, with cel-go's position and snippet),
+//! an undeclared identifier, a result known not to be a `bool` (a
+//! `messageExpression` not a string) are `Invalid`; a rule whose estimated
+//! cost times its cardinality (the product of the `maxItems`/`maxProperties`
+//! above it, else the request-size bound) exceeds `StaticEstimatedCostLimit`
+//! (10⁷), or rules whose sum exceeds `StaticEstimatedCRDCostLimit` (10⁸), are
+//! `Forbidden` with upstream's messages. At runtime every comprehension's
+//! loop condition is wrapped in a metering call (`cel_check::meter`), so an
+//! evaluation past `PerCallLimit` (10⁶) is cancelled mid-loop, and an object
+//! whose rules spend `RuntimeCELCostBudget` (10⁷) stops being validated, with
+//! upstream's messages; the per-object work is a thread-local counter. As
+//! upstream, per-rule cost errors of a version whose schema an update leaves
+//! unchanged are not reported (`ratcheted_cost_error`).
+//!
+//! Known gaps: the cost estimator approximates cel-go's (see `cel_check`;
+//! values of unknown type are bounded by the request size where cel-go
+//! takes them as unbounded, so a few CRDs upstream refuses may pass, and
+//! function costs of the Kubernetes library are coarser); runtime cost
+//! counts evaluated nodes and loop iterations but not the size-proportional
+//! cost of string functions, so a rule without loops is never cancelled
+//! (its time is linear in the object, itself bounded by the request size);
+//! type checking knows only field names, result types and identifiers (a
+//! wrong operand type, e.g. `self.name > 1`, fails at runtime rather than at
+//! creation); parse error texts are the `cel` crate's, after upstream's `compilation failed: `
+//! prefix; `format: date-time` and `duration` strings are plain strings to
+//! rules (and unchecked `dyn` to the type checker).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use kube_cel::KubeCelExt;
 use kube_cel::cel::objects::{Key, Map as CelMap};
+use kube_cel::cel::parser::{Expression, Parser};
 use kube_cel::cel::{Context, Value as CelValue};
-use kube_cel::{CompilationError, CompilationResult, KubeCelExt, compile_schema};
 use serde_json::{Value, json};
 
+use super::cel_check::{self, COST_LIMIT_EXCEEDED, PER_CALL_LIMIT, RUNTIME_COST_BUDGET};
 use super::{go_number, items, join, properties, type_of};
 use crate::names::{FieldError, go_quote};
 
@@ -74,10 +96,43 @@ impl PartialEq for Rules {
 
 impl Eq for Rules {}
 
+/// One rule, parsed once per CRD version, its loops metered
+/// (`cel_check::meter`).
+struct Compiled {
+    spec: kube_cel::Rule,
+    expr: Expression,
+    /// Cost of `expr` outside its loops, charged before each evaluation.
+    base_cost: u64,
+    /// The rule references `oldSelf`.
+    transition: bool,
+    /// The metered `messageExpression`, with its base cost.
+    message: Option<(Expression, u64)>,
+}
+
+fn compile_rule(raw: &Value) -> Result<Compiled, String> {
+    let spec: kube_cel::Rule =
+        serde_json::from_value(raw.clone()).map_err(|e| format!("invalid rule definition: {e}"))?;
+    let mut expr =
+        Parser::new().parse(&spec.rule).map_err(|e| format!("failed to compile CEL rule \"{}\": {e}", spec.rule))?;
+    let transition = expr.references().has_variable("oldSelf");
+    let base_cost = cel_check::meter(&mut expr);
+    let message = match spec.message_expression.as_deref().filter(|m| !m.trim().is_empty()) {
+        Some(source) => {
+            let mut message = Parser::new().parse(source).map_err(|e| {
+                format!("failed to compile messageExpression \"{source}\" for rule \"{}\": {e}", spec.rule)
+            })?;
+            let base = cel_check::meter(&mut message);
+            Some((message, base))
+        }
+        None => None,
+    };
+    Ok(Compiled { spec, expr, base_cost, transition, message })
+}
+
 /// One schema node on the way to a rule.
 struct Node {
     type_: String,
-    rules: Vec<Result<CompilationResult, CompilationError>>,
+    rules: Vec<Result<Compiled, String>>,
     properties: Vec<(String, Node)>,
     additional: Option<Box<Node>>,
     items: Option<Box<Node>>,
@@ -100,15 +155,55 @@ impl Rules {
     /// Evaluates the rules on `object` (with `old` on update), giving
     /// upstream's field errors.
     pub fn validate(&self, object: &Value, old: Option<&Value>) -> Vec<FieldError> {
+        self.validate_with_budget(object, old, RUNTIME_COST_BUDGET)
+    }
+
+    /// `validate` with a cost budget for the whole object.
+    fn validate_with_budget(&self, object: &Value, old: Option<&Value>, budget: u64) -> Vec<FieldError> {
         let mut errs = Vec::new();
-        BASE.with(|base| walk(&self.root, "", object, old, &base.borrow(), &mut errs));
+        let mut remaining = budget.min(i64::MAX as u64) as i64;
+        BASE.with(|base| walk(&self.root, "", object, old, &base.borrow(), &mut errs, &mut remaining));
         errs
     }
 }
 
 thread_local! {
-    /// A context with the Kubernetes CEL library, built once per thread.
-    static BASE: RefCell<Context<'static>> = RefCell::new(Context::default().with_all());
+    /// A context with the Kubernetes CEL library and the cost meter, built
+    /// once per thread.
+    static BASE: RefCell<Context<'static>> = RefCell::new({
+        let mut ctx = Context::default().with_all();
+        ctx.add_function(cel_check::COST_FUNCTION, cel_check::cost_function);
+        ctx
+    });
+}
+
+/// Upstream's detail when an object's rules spent `RUNTIME_COST_BUDGET`.
+const OUT_OF_BUDGET: &str =
+    "validation failed due to running out of cost budget, no further validation rules will be run";
+
+/// Runs a metered expression, charging `remaining`; `Err(detail)` when it
+/// exceeded the per-call limit or the budget (evaluation must stop).
+fn run_metered(
+    expr: &Expression,
+    base_cost: u64,
+    scope: &Context<'_>,
+    remaining: &mut i64,
+    per_call: impl FnOnce() -> String,
+    out_of_budget: &str,
+) -> Result<kube_cel::cel::ResolveResult, String> {
+    cel_check::start_metering(base_cost);
+    let result = CelValue::resolve(expr, scope);
+    let spent = cel_check::spent();
+    if spent > i64::MAX as u64 || spent as i64 > *remaining {
+        *remaining = -1;
+        return Err(out_of_budget.to_owned());
+    }
+    *remaining -= spent as i64;
+    if spent > PER_CALL_LIMIT {
+        *remaining = -1;
+        return Err(per_call());
+    }
+    Ok(result)
 }
 
 /// Builds the node for `schema`, `None` when no rule is at or below it.
@@ -120,7 +215,7 @@ fn build(schema: &Value, sources: &mut Vec<String>, depth: usize) -> Option<Node
     let rules = match raw {
         Some(raw) => {
             sources.extend(raw.iter().map(|r| r["rule"].as_str().unwrap_or("").to_owned()));
-            compile_schema(&json!({"x-kubernetes-validations": raw})).validations
+            raw.iter().map(compile_rule).collect()
         }
         None => Vec::new(),
     };
@@ -163,16 +258,24 @@ fn build(schema: &Value, sources: &mut Vec<String>, depth: usize) -> Option<Node
     })
 }
 
-fn walk(node: &Node, path: &str, obj: &Value, old: Option<&Value>, base: &Context<'_>, errs: &mut Vec<FieldError>) {
-    if obj.is_null() {
+fn walk(
+    node: &Node,
+    path: &str,
+    obj: &Value,
+    old: Option<&Value>,
+    base: &Context<'_>,
+    errs: &mut Vec<FieldError>,
+    remaining: &mut i64,
+) {
+    if obj.is_null() || *remaining < 0 {
         return;
     }
     let old = old.filter(|o| !o.is_null());
     if !node.rules.is_empty() {
-        evaluate(node, path, obj, old, base, errs);
+        evaluate(node, path, obj, old, base, errs, remaining);
     }
     for branch in &node.all_of {
-        walk(branch, path, obj, old, base, errs);
+        walk(branch, path, obj, old, base, errs, remaining);
     }
     match obj {
         Value::Object(map) => {
@@ -180,9 +283,10 @@ fn walk(node: &Node, path: &str, obj: &Value, old: Option<&Value>, base: &Contex
             for (key, value) in map {
                 let old_value = old_map.and_then(|m| m.get(key));
                 if let Some((_, child)) = node.properties.iter().find(|(k, _)| k == key) {
-                    walk(child, &join(path, key), value, old_value, base, errs);
+                    walk(child, &join(path, key), value, old_value, base, errs, remaining);
                 } else if let Some(child) = &node.additional {
-                    walk(child, &format!("{}[{key}]", display_path(path)), value, old_value, base, errs);
+                    let at = format!("{}[{key}]", display_path(path));
+                    walk(child, &at, value, old_value, base, errs, remaining);
                 }
             }
         }
@@ -194,7 +298,8 @@ fn walk(node: &Node, path: &str, obj: &Value, old: Option<&Value>, base: &Contex
                         (Some(keys), Some(old_list)) => old_list.iter().find(|o| same_keys(keys, o, item)),
                         _ => None,
                     };
-                    walk(child, &format!("{}[{i}]", display_path(path)), item, old_item, base, errs);
+                    let at = format!("{}[{i}]", display_path(path));
+                    walk(child, &at, item, old_item, base, errs, remaining);
                 }
             }
         }
@@ -212,13 +317,26 @@ fn display_path(path: &str) -> &str {
     if path.is_empty() { "<nil>" } else { path }
 }
 
-fn evaluate(node: &Node, path: &str, obj: &Value, old: Option<&Value>, base: &Context<'_>, errs: &mut Vec<FieldError>) {
+fn evaluate(
+    node: &Node,
+    path: &str,
+    obj: &Value,
+    old: Option<&Value>,
+    base: &Context<'_>,
+    errs: &mut Vec<FieldError>,
+    remaining: &mut i64,
+) {
+    let type_quoted = go_quote(&node.type_);
+    if *remaining <= 0 {
+        errs.push(FieldError::invalid_rendered(display_path(path), &type_quoted, OUT_OF_BUDGET));
+        *remaining = -1;
+        return;
+    }
     let mut ctx = base.new_inner_scope();
     ctx.add_variable_from_value("self", to_cel(obj));
     if let Some(old) = old {
         ctx.add_variable_from_value("oldSelf", to_cel(old));
     }
-    let type_quoted = go_quote(&node.type_);
     for rule in &node.rules {
         let compiled = match rule {
             Ok(compiled) => compiled,
@@ -231,10 +349,10 @@ fn evaluate(node: &Node, path: &str, obj: &Value, old: Option<&Value>, base: &Co
                 continue;
             }
         };
-        let spec = &compiled.rule;
+        let spec = &compiled.spec;
         let optional_old_self = spec.optional_old_self == Some(true);
         let null_scope;
-        let scope: &Context<'_> = if compiled.is_transition_rule && old.is_none() {
+        let scope: &Context<'_> = if compiled.transition && old.is_none() {
             if !optional_old_self {
                 continue;
             }
@@ -247,7 +365,21 @@ fn evaluate(node: &Node, path: &str, obj: &Value, old: Option<&Value>, base: &Co
         } else {
             &ctx
         };
-        match compiled.program.execute(scope) {
+        let per_call = || {
+            format!(
+                "'{COST_LIMIT_EXCEEDED}': no further validation rules will be run due to call cost exceeds limit \
+                 for rule: {}",
+                rule_error_string(spec)
+            )
+        };
+        let outcome = match run_metered(&compiled.expr, compiled.base_cost, scope, remaining, per_call, OUT_OF_BUDGET) {
+            Ok(outcome) => outcome,
+            Err(detail) => {
+                errs.push(FieldError::invalid_rendered(display_path(path), &type_quoted, &detail));
+                return;
+            }
+        };
+        match outcome {
             Ok(CelValue::Bool(true)) => continue,
             Ok(CelValue::Bool(false)) => {}
             Ok(_) => {
@@ -261,21 +393,36 @@ fn evaluate(node: &Node, path: &str, obj: &Value, old: Option<&Value>, base: &Co
                 continue;
             }
         }
-        let detail = compiled
-            .message_program
-            .as_ref()
-            .and_then(|p| match p.execute(scope) {
-                Ok(CelValue::String(s)) => {
-                    let s = s.trim();
-                    (!s.is_empty() && !s.contains('\n') && s.len() <= MAX_MESSAGE_BYTES).then(|| s.to_owned())
-                }
-                _ => None,
-            })
-            .unwrap_or_else(|| rule_message_or_default(spec));
         let field = match spec.field_path.as_deref().map(normalize_field_path).filter(|p| !p.is_empty()) {
             Some(relative) => join(path, &relative),
             None => display_path(path).to_owned(),
         };
+        let mut detail = None;
+        if let Some((message, message_base)) = &compiled.message {
+            let source = spec.message_expression.as_deref().unwrap_or("");
+            let per_call = || {
+                format!(
+                    "no further validation rules will be run due to call cost exceeds limit for messageExpression: {}",
+                    go_quote(source)
+                )
+            };
+            let out_of_budget = "messageExpression evaluation failed due to running out of cost budget, no further \
+                                 validation rules will be run";
+            match run_metered(message, *message_base, scope, remaining, per_call, out_of_budget) {
+                Ok(Ok(CelValue::String(s))) => {
+                    let s = s.trim();
+                    if !s.is_empty() && !s.contains('\n') && s.len() <= MAX_MESSAGE_BYTES {
+                        detail = Some(s.to_owned());
+                    }
+                }
+                Ok(_) => {}
+                Err(limit) => {
+                    errs.push(FieldError::invalid_rendered(&field, &type_quoted, &limit));
+                    return;
+                }
+            }
+        }
+        let detail = detail.unwrap_or_else(|| rule_message_or_default(spec));
         let rendered = match obj {
             Value::Object(_) | Value::Array(_) => None,
             Value::String(s) => Some(go_quote(s)),
@@ -378,7 +525,7 @@ pub const RESERVED: &[&str] = &[
 
 /// Upstream's property-name escaping: `__` → `__underscores__`, `.` →
 /// `__dot__`, `-` → `__dash__`, `/` → `__slash__`, keywords → `__kw__`.
-fn escape(name: &str) -> String {
+pub(super) fn escape(name: &str) -> String {
     if RESERVED.contains(&name) {
         return format!("__{name}__");
     }
@@ -408,31 +555,145 @@ fn to_cel(value: &Value) -> CelValue {
     }
 }
 
-/// A rule of `x-kubernetes-validations` that does not compile, found when a
-/// CRD is created or updated.
+/// A rule of `x-kubernetes-validations` refused when a CRD is created or
+/// updated: it does not compile or type-check (`Invalid`), or costs too much
+/// (`Forbidden`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompileError {
-    /// `<schema path>.x-kubernetes-validations[i].rule` (or `.messageExpression`).
+    /// `<schema path>.x-kubernetes-validations[i].rule` (or `.messageExpression`),
+    /// or the schema path itself for the CRD's total cost.
     pub field: String,
     /// The rule as upstream's internal `ValidationRule` marshals (Go field
-    /// order, names capitalised), for the error's value.
+    /// order, names capitalised), for the error's value (unused when forbidden).
     pub rule: Value,
-    /// `compilation failed: ...`.
+    /// `compilation failed: ...`, or the cost message.
     pub detail: String,
+    /// `field.Forbidden` (cost limits) rather than `field.Invalid`.
+    pub forbidden: bool,
 }
 
-/// Every rule of `schema` (at `path`) that does not compile.
+/// Every rule of `schema` (at `path`) that does not compile, does not
+/// type-check, or exceeds upstream's cost limits, in upstream's order (the
+/// CRD-wide total last).
 pub fn compile_errors(schema: &Value, path: &str) -> Vec<CompileError> {
     let mut out = Vec::new();
-    collect_errors(schema, path, &mut out, 0);
+    let mut total = TotalCost::default();
+    collect_errors(schema, path, Some((true, Some(1))), &mut out, &mut total, 0);
+    if total.sum > cel_check::STATIC_CRD_LIMIT {
+        for (field, _) in &total.most_expensive {
+            let detail = "contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema";
+            out.push(CompileError {
+                field: field.clone(),
+                rule: Value::Null,
+                detail: detail.to_owned(),
+                forbidden: true,
+            });
+        }
+        let detail = cel_check::cost_error_message(
+            "x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema",
+            total.sum,
+            cel_check::STATIC_CRD_LIMIT,
+        );
+        out.push(CompileError { field: path.to_owned(), rule: Value::Null, detail, forbidden: true });
+    }
     out
 }
 
-fn collect_errors(schema: &Value, path: &str, out: &mut Vec<CompileError>, depth: usize) {
+/// On a CRD update, whether an error of `compile_errors` (its `field` and
+/// rendered `body`) is a per-expression cost error of a version whose schema
+/// the update leaves unchanged: upstream does not report those
+/// (`suppressPerExpressionCost`), so rules accepted before keep working.
+pub fn ratcheted_cost_error(field: &str, body: &str, new: &Value, old: &Value) -> bool {
+    if !body.starts_with("Forbidden: estimated rule cost exceeds budget")
+        && !body.starts_with("Forbidden: estimated messageExpression cost exceeds budget")
+    {
+        return false;
+    }
+    let Some(index) = field
+        .strip_prefix("spec.versions[")
+        .and_then(|rest| rest.split_once("].schema.openAPIV3Schema"))
+        .and_then(|(i, _)| i.parse::<usize>().ok())
+    else {
+        return false;
+    };
+    let versions = |crd: &Value| crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let Some(version) = versions(new).get(index).cloned() else {
+        return false;
+    };
+    let schema = version.pointer("/schema/openAPIV3Schema");
+    versions(old).iter().any(|v| v.get("name") == version.get("name") && v.pointer("/schema/openAPIV3Schema") == schema)
+}
+
+/// `TotalCost`: the sum of a schema's rule costs and its (up to 4) most
+/// expensive rules costing at least 1% of the CRD limit.
+#[derive(Default)]
+struct TotalCost {
+    sum: u64,
+    most_expensive: Vec<(String, u64)>,
+}
+
+impl TotalCost {
+    fn observe(&mut self, field: &str, cost: u64) {
+        self.sum = self.sum.saturating_add(cost);
+        if cost < cel_check::STATIC_CRD_LIMIT / 100 {
+            return;
+        }
+        self.most_expensive.push((field.to_owned(), cost));
+        self.most_expensive.sort_by_key(|e| std::cmp::Reverse(e.1));
+        self.most_expensive.truncate(4);
+    }
+}
+
+/// By how much a node multiplies the number of values of its children
+/// (`extractMaxElements`); `None` when unbounded.
+fn max_elements(schema: &Value) -> Option<u64> {
+    let bound = |key: &str| schema.get(key).and_then(Value::as_i64).map(|v| v.max(0) as u64);
+    match type_of(schema) {
+        "object" if schema.get("additionalProperties").is_some_and(|a| a.is_object() || a == &Value::Bool(true)) => {
+            bound("maxProperties")
+        }
+        "array" => bound("maxItems"),
+        _ => Some(1),
+    }
+}
+
+/// `typed`: whether the node is a resource root and how many values it may
+/// have (`None` unbounded), for type and cost checks; `None` under
+/// `allOf`/`anyOf`/`oneOf`/`not`, where upstream has no CEL context and
+/// rules are only parsed. Children first, as upstream reports.
+fn collect_errors(
+    schema: &Value,
+    path: &str,
+    typed: Option<(bool, Option<u64>)>,
+    out: &mut Vec<CompileError>,
+    total: &mut TotalCost,
+    depth: usize,
+) {
     if depth > 64 || !schema.is_object() {
         return;
     }
-    if let Some(raw) = schema.get("x-kubernetes-validations").and_then(Value::as_array) {
+    let child = typed.map(|(_, card)| (false, card.zip(max_elements(schema)).map(|(c, m)| c.saturating_mul(m))));
+    if let Some(sub) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+        collect_errors(sub, &format!("{path}.additionalProperties"), child, out, total, depth + 1);
+    }
+    for (key, sub) in properties(schema).into_iter().flatten() {
+        collect_errors(sub, &format!("{path}.properties[{key}]"), child, out, total, depth + 1);
+    }
+    if let Some(sub) = schema.get("not") {
+        collect_errors(sub, &format!("{path}.not"), None, out, total, depth + 1);
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        for (i, sub) in schema.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+            collect_errors(sub, &format!("{path}.{key}[{i}]"), None, out, total, depth + 1);
+        }
+    }
+    if let Some(sub) = items(schema) {
+        collect_errors(sub, &format!("{path}.items"), child, out, total, depth + 1);
+    }
+    if let Some(raw) = schema.get("x-kubernetes-validations").and_then(Value::as_array).filter(|r| !r.is_empty()) {
+        let (root, cardinality) = typed.unwrap_or((false, None));
+        let (self_ty, min_size) = cel_check::decl_type(schema, root);
+        let cardinality = cardinality.unwrap_or_else(|| cel_check::unbounded_cardinality(min_size));
         for (i, rule) in raw.iter().enumerate() {
             let text = |k: &str| rule.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
             let go_rule = json!({
@@ -441,31 +702,54 @@ fn collect_errors(schema: &Value, path: &str, out: &mut Vec<CompileError>, depth
                 "OptionalOldSelf": rule.get("optionalOldSelf").cloned().unwrap_or(Value::Null),
             });
             let at = format!("{path}.x-kubernetes-validations[{i}]");
-            if let Err(e) = kube_cel::cel::Program::compile(&text("rule")) {
-                let detail = format!("compilation failed: {e}");
-                out.push(CompileError { field: format!("{at}.rule"), rule: go_rule.clone(), detail });
+            let invalid =
+                |field: String, detail: String| CompileError { field, rule: go_rule.clone(), detail, forbidden: false };
+            let forbidden =
+                |field: String, detail: String| CompileError { field, rule: Value::Null, detail, forbidden: true };
+            let source = text("rule");
+            match Parser::new().parse(&source) {
+                Err(e) => out.push(invalid(format!("{at}.rule"), format!("compilation failed: {e}"))),
+                Ok(_) if typed.is_none() => {}
+                Ok(expr) => match cel_check::check(&expr, &source, &self_ty) {
+                    Err(e) => out.push(invalid(format!("{at}.rule"), format!("compilation failed: {e}"))),
+                    Ok((ty, _)) if !cel_check::may_be_bool(&ty) => {
+                        out.push(invalid(format!("{at}.rule"), "cel expression must evaluate to a bool".to_owned()));
+                    }
+                    Ok((_, cost)) => {
+                        let cost = if cost == 0 { 0 } else { cost.saturating_mul(cardinality) };
+                        let field = format!("{at}.rule");
+                        if cost > cel_check::STATIC_EXPRESSION_LIMIT {
+                            let limit = cel_check::STATIC_EXPRESSION_LIMIT;
+                            let detail = cel_check::cost_error_message("estimated rule cost", cost, limit);
+                            out.push(forbidden(field.clone(), detail));
+                        }
+                        total.observe(&field, cost);
+                    }
+                },
             }
             let message_expression = text("messageExpression");
-            if !message_expression.is_empty()
-                && let Err(e) = kube_cel::cel::Program::compile(&message_expression)
-            {
-                let detail = format!("messageExpression compilation failed: {e}");
-                out.push(CompileError { field: format!("{at}.messageExpression"), rule: go_rule, detail });
+            if message_expression.trim().is_empty() {
+                continue;
             }
-        }
-    }
-    for (key, sub) in properties(schema).into_iter().flatten() {
-        collect_errors(sub, &format!("{path}.properties[{key}]"), out, depth + 1);
-    }
-    if let Some(sub) = items(schema) {
-        collect_errors(sub, &format!("{path}.items"), out, depth + 1);
-    }
-    if let Some(sub) = schema.get("additionalProperties").filter(|a| a.is_object()) {
-        collect_errors(sub, &format!("{path}.additionalProperties"), out, depth + 1);
-    }
-    for key in ["allOf", "anyOf", "oneOf"] {
-        for (i, sub) in schema.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
-            collect_errors(sub, &format!("{path}.{key}[{i}]"), out, depth + 1);
+            let field = format!("{at}.messageExpression");
+            match Parser::new().parse(&message_expression) {
+                Err(e) => out.push(invalid(field, format!("messageExpression compilation failed: {e}"))),
+                Ok(_) if typed.is_none() => {}
+                Ok(expr) => match cel_check::check(&expr, &message_expression, &self_ty) {
+                    Err(e) => out.push(invalid(field, format!("messageExpression compilation failed: {e}"))),
+                    Ok((ty, _)) if !cel_check::may_be_string(&ty) => {
+                        out.push(invalid(field, "messageExpression must evaluate to a string".to_owned()));
+                    }
+                    Ok((_, cost)) => {
+                        if cost > cel_check::STATIC_EXPRESSION_LIMIT {
+                            let limit = cel_check::STATIC_EXPRESSION_LIMIT;
+                            let detail = cel_check::cost_error_message("estimated messageExpression cost", cost, limit);
+                            out.push(forbidden(field.clone(), detail));
+                        }
+                        total.observe(&field, cost);
+                    }
+                },
+            }
         }
     }
 }
@@ -544,6 +828,129 @@ mod tests {
         println!("{}", errs[0].detail);
         assert_eq!(errs[0].rule["Rule"], "self.a <= ");
         assert!(compile_errors(&super::super::cel::tests::schema(), "x").is_empty());
+    }
+
+    fn crd_errors(schema: &Value) -> Vec<String> {
+        compile_errors(schema, "s")
+            .iter()
+            .map(|e| format!("{} {}: {}", if e.forbidden { "Forbidden" } else { "Invalid" }, e.field, e.detail))
+            .collect()
+    }
+
+    #[test]
+    fn cost_limits_at_crd_creation() {
+        let strings = |bounds: Value| {
+            let mut list = json!({"type": "array", "items": {"type": "string"},
+                "x-kubernetes-validations": [{"rule": "self.all(x, self.exists(y, x == y))"}]});
+            list.as_object_mut().unwrap().extend(bounds.as_object().unwrap().clone());
+            json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {"l": list}}}})
+        };
+        let errs = crd_errors(&strings(json!({})));
+        assert_eq!(
+            errs,
+            [
+                "Forbidden s.properties[spec].properties[l].x-kubernetes-validations[0].rule: estimated rule cost exceeds \
+              budget by factor of more than 100x (try simplifying the rule, or adding maxItems, maxProperties, and \
+              maxLength where arrays, maps, and strings are declared)",
+                "Forbidden s.properties[spec].properties[l].x-kubernetes-validations[0].rule: contributed to estimated \
+              rule cost total exceeding cost limit for entire OpenAPIv3 schema",
+                "Forbidden s: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds \
+              budget by factor of more than 100x (try simplifying the rule, or adding maxItems, maxProperties, and \
+              maxLength where arrays, maps, and strings are declared)"
+            ]
+        );
+        // Bounding the list is not enough: comparing unbounded strings costs.
+        assert_eq!(crd_errors(&strings(json!({"maxItems": 100}))).len(), 3);
+        let bounded = strings(json!({"maxItems": 100, "items": {"type": "string", "maxLength": 64}}));
+        assert!(crd_errors(&bounded).is_empty(), "{:?}", crd_errors(&bounded));
+        // A cheap rule evaluated once per item of an unbounded list of
+        // unbounded strings is refused for its cardinality.
+        let per_item = json!({"type": "object", "properties": {"l": {"type": "array", "items": {"type": "string",
+            "x-kubernetes-validations": [{"rule": "self.startsWith('a') && self.contains('b')"}]}}}});
+        assert!(crd_errors(&per_item)[0].contains("estimated rule cost exceeds budget"), "{:?}", crd_errors(&per_item));
+        // The ordinary rules of the tests above pass.
+        assert!(crd_errors(&schema()).is_empty());
+        // Many rules under the per-rule limit can exceed the CRD's total.
+        let rule = json!({"rule": "self.all(x, x.startsWith('a'))"});
+        let list = json!({"type": "array", "items": {"type": "string"}, "x-kubernetes-validations": [rule]});
+        let one = json!({"type": "object", "properties": {"p": list}});
+        assert!(crd_errors(&one).is_empty(), "{:?}", crd_errors(&one));
+        let props: serde_json::Map<String, Value> = (0..25).map(|i| (format!("p{i:02}"), list.clone())).collect();
+        let errs = crd_errors(&json!({"type": "object", "properties": props}));
+        assert_eq!(errs.len(), 5, "{errs:?}");
+        assert_eq!(
+            errs[0],
+            "Forbidden s.properties[p00].x-kubernetes-validations[0].rule: contributed to estimated rule cost total \
+             exceeding cost limit for entire OpenAPIv3 schema"
+        );
+        assert!(
+            errs[4].starts_with(
+                "Forbidden s: x-kubernetes-validations estimated rule cost total for entire \
+                 OpenAPIv3 schema exceeds budget by factor of 1."
+            ),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn cost_errors_ratchet_on_unchanged_schemas() {
+        let schema = json!({"type": "array", "items": {"type": "string"}});
+        let crd = |s: &Value| json!({"spec": {"versions": [{"name": "v1", "schema": {"openAPIV3Schema": s}}]}});
+        let field = "spec.versions[0].schema.openAPIV3Schema.x-kubernetes-validations[0].rule";
+        let body = "Forbidden: estimated rule cost exceeds budget by factor of more than 100x";
+        assert!(ratcheted_cost_error(field, body, &crd(&schema), &crd(&schema)));
+        assert!(!ratcheted_cost_error(field, body, &crd(&schema), &crd(&json!({"type": "array"}))));
+        assert!(!ratcheted_cost_error(
+            field,
+            "Forbidden: x-kubernetes-validations estimated",
+            &crd(&schema),
+            &crd(&schema)
+        ));
+    }
+
+    #[test]
+    fn type_errors_at_crd_creation() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+        "properties": {"a": {"type": "integer"}, "s": {"type": "string"}},
+        "x-kubernetes-validations": [
+            {"rule": "self.nope > 1"}, {"rule": "self.s"}, {"rule": "self.a > 1", "messageExpression": "self.a"},
+            {"rule": "has(self.s) && self.s.size() > self.a"}
+        ]}}});
+        assert_eq!(
+            crd_errors(&schema),
+            [
+                "Invalid s.properties[spec].x-kubernetes-validations[0].rule: compilation failed: ERROR: <input>:1:5: \
+                 undefined field 'nope'\n | self.nope > 1\n | ....^",
+                "Invalid s.properties[spec].x-kubernetes-validations[1].rule: cel expression must evaluate to a bool",
+                "Invalid s.properties[spec].x-kubernetes-validations[2].messageExpression: messageExpression must \
+                 evaluate to a string",
+            ]
+        );
+    }
+
+    #[test]
+    fn runtime_cost_limits() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "l": {"type": "array", "items": {"type": "integer"}, "x-kubernetes-validations": [
+                {"rule": "self.all(x, self.all(y, x + y >= 0))"}]},
+            "n": {"type": "integer", "x-kubernetes-validations": [{"rule": "self >= 0"}]}}}}});
+        let rules = Rules::compile(&schema).expect("rules");
+        let small = json!({"spec": {"l": [1, 2, 3], "n": 1}});
+        assert!(rules.validate(&small, None).is_empty());
+        // 1000 × 1000 iterations: stopped past the per-call limit, later rules
+        // not run.
+        let big = json!({"spec": {"l": (0..1000).collect::<Vec<i64>>(), "n": -1}});
+        assert_eq!(
+            msgs(&rules.validate(&big, None)),
+            ["spec.l: Invalid value: \"array\": 'operation cancelled: actual cost limit exceeded': no further \
+              validation rules will be run due to call cost exceeds limit for rule: self.all(x, self.all(y, x + y >= 0))"]
+        );
+        // The per-object budget.
+        assert_eq!(
+            msgs(&rules.validate_with_budget(&small, None, 10)),
+            ["spec.l: Invalid value: \"array\": validation failed due to running out of cost budget, no further \
+              validation rules will be run"]
+        );
     }
 
     #[test]

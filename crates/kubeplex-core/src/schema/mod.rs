@@ -11,6 +11,7 @@
 //! ```
 
 pub mod cel;
+pub mod cel_check;
 pub mod default;
 pub mod prune;
 pub mod structural;
