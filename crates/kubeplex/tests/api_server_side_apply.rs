@@ -870,3 +870,43 @@ fn raw_apply_requests() {
     // It was all the other applier owned: its entry is gone.
     assert!(!has_entry(&managed, "json"), "{body:#}");
 }
+
+/// The `status` subresource applied by its own manager (as a controller
+/// does), the status in a main-resource apply ignored, and a configuration
+/// with a field the schema does not declare refused with upstream's 500.
+#[test]
+fn status_subresource_and_undeclared_fields() {
+    let server = server();
+    for k in both(&server) {
+        let name = named("st", &k);
+        ssa(&k, &app(&name, "nginx:1.25"), &[]);
+        let status = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nstatus:\n  replicas: 7\n  observedGeneration: 1\n"
+        );
+        ssa(&k, &status, &["--subresource=status", "--field-manager=ctl"]);
+        let live = get_managed(&k, &["deploy", &name]);
+        assert_eq!(live["status"]["replicas"], 7, "{live:#}");
+        let all = live["metadata"]["managedFields"].as_array().cloned().unwrap_or_default();
+        let ctl = entry(&all, "ctl", "Apply");
+        assert_eq!(ctl["subresource"], "status", "{ctl:#}");
+        assert_eq!(ctl["fieldsV1"], json!({"f:status": {"f:observedGeneration": {}, "f:replicas": {}}}));
+        // Through the object, the status is neither written nor owned.
+        let with_status = format!("{}status:\n  replicas: 1\n", app(&name, "nginx:1.25"));
+        ssa(&k, &with_status, &[]);
+        let live = get_managed(&k, &["deploy", &name]);
+        assert_eq!(live["status"]["replicas"], 7, "{live:#}");
+        assert!(!owns(entry(&entries(&live), "kubectl", "Apply"), &["f:status"]), "{live:#}");
+
+        let bogus = format!("{}  bogus: 1\n", replicas_only(&name, 3));
+        let err = ssa_fails(&k, &bogus, &["--field-manager=other"]);
+        assert_eq!(
+            err,
+            format!(
+                "Error from server: failed to create typed patch object (default/{name}; apps/v1, Kind=Deployment): \
+                 .spec.bogus: field not declared in schema\n"
+            ),
+            "kubectl {}",
+            k.version
+        );
+    }
+}
