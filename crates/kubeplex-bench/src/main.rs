@@ -18,6 +18,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use kubeplex_bench::api::workloads::ApiParams;
 use kubeplex_bench::api::{ApiBenchConfig, run_api_bench};
+use kubeplex_bench::apply::ssa::SsaParams;
 use kubeplex_bench::apply::{ApplyBenchConfig, ApplyParams, kubectl_from_env, run_apply_bench};
 use kubeplex_bench::workloads::WorkloadParams;
 use kubeplex_bench::{Backend, StoreBenchConfig, parse_duration, run_store_bench};
@@ -44,7 +45,8 @@ enum Command {
     /// (first creating, then unchanged) against a fresh server, the same
     /// objects created through the API as the reference, the OpenAPI v3
     /// document served from cache and idle memory with OpenAPI loaded;
-    /// last, the kubectl/API wall-time ratio.
+    /// server-side apply of typical Deployments against merge patches and
+    /// PUTs; last, the kubectl/API wall-time ratio.
     Apply(ApplyArgs),
     /// Runs the API server for the `api` benchmark (started by it).
     #[command(hide = true)]
@@ -176,6 +178,19 @@ struct ApplyArgs {
     /// Where to make the temporary directories (manifests, server data).
     #[arg(long)]
     tmp_dir: Option<PathBuf>,
+
+    /// Server-side apply: typical Deployments (3 containers) applied.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    ssa_deployments: u32,
+
+    /// Server-side apply: rounds over every Deployment in each step but the
+    /// create (SSA change, SSA unchanged, merge-patch and PUT references).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    ssa_rounds: u32,
+
+    /// Server-side apply: concurrent tasks, one keep-alive connection each.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    ssa_concurrency: u32,
 }
 
 impl ApplyArgs {
@@ -187,6 +202,11 @@ impl ApplyArgs {
             settle: self.settle,
             op_timeout: self.op_timeout,
             kubectl_timeout: self.kubectl_timeout,
+            ssa: SsaParams {
+                deployments: self.ssa_deployments as usize,
+                rounds: self.ssa_rounds as usize,
+                concurrency: self.ssa_concurrency as usize,
+            },
         };
         let kubectl = self.kubectl.unwrap_or_else(kubectl_from_env);
         ApplyBenchConfig { params, temp_parent: self.tmp_dir, ..ApplyBenchConfig::new(server_exe, kubectl) }

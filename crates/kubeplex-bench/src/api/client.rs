@@ -151,6 +151,16 @@ impl Conn {
     }
 
     fn build(&self, method: Method, path: &str, body: Option<Bytes>) -> anyhow::Result<Request<Full<Bytes>>> {
+        self.build_as(method, path, body, "application/json")
+    }
+
+    fn build_as(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+        content_type: &str,
+    ) -> anyhow::Result<Request<Full<Bytes>>> {
         let authority = self.addr.to_string();
         let builder = match self.protocol {
             Protocol::Http1 => Request::builder().uri(path).header(header::HOST, authority),
@@ -158,7 +168,7 @@ impl Conn {
         };
         let builder = builder.method(method).header(header::ACCEPT, "application/json");
         let request = match body {
-            Some(body) => builder.header(header::CONTENT_TYPE, "application/json").body(Full::new(body)),
+            Some(body) => builder.header(header::CONTENT_TYPE, content_type).body(Full::new(body)),
             None => builder.body(Full::new(Bytes::new())),
         };
         request.with_context(|| format!("building the request for {path}"))
@@ -191,6 +201,22 @@ impl Conn {
         body: Option<Bytes>,
     ) -> anyhow::Result<(StatusCode, Bytes)> {
         let request = self.build(method, path, body)?;
+        let response = self.send(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await.context("reading the response body")?.to_bytes();
+        Ok((status, body))
+    }
+
+    /// Sends a request whose body is of `content_type` (a patch:
+    /// `application/apply-patch+yaml`) and reads the whole response body.
+    pub async fn request_as(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> anyhow::Result<(StatusCode, Bytes)> {
+        let request = self.build_as(method, path, Some(body), content_type)?;
         let response = self.send(request).await?;
         let status = response.status();
         let body = response.into_body().collect().await.context("reading the response body")?.to_bytes();

@@ -9,6 +9,9 @@
 //!     i % 3 == 1 ─► Service    app-N           (selects the app's pods, ports 80 and 9090)
 //!     i % 3 == 2 ─► Deployment app-N           (app + log-shipper sidecar, probes, resources)
 //!   write_dir(DIR) ─► DIR/NNNN-kind-name.yaml, one object each
+//!   typical_deployment(i, NS, revision) ─► Deployment web-N for server-side
+//!     apply: 3 containers (env, ports, mounts, resources), configMap and
+//!     emptyDir volumes; `revision` changes one image tag and one env value
 //! ```
 
 use std::fmt::Write as _;
@@ -188,6 +191,94 @@ fn deployment(app: usize, namespace: String) -> Manifest {
     Manifest { kind: Kind::Deployment, namespace, name, object }
 }
 
+/// The name of the server-side apply benchmark's Deployment `index`.
+pub fn typical_deployment_name(index: usize) -> String {
+    format!("web-{index}")
+}
+
+/// The image of the main container at `revision`: the tag is what changes.
+pub fn typical_image(revision: usize) -> String {
+    format!("registry.example.com/bench/web:1.{revision}.0")
+}
+
+/// A typical Deployment as an applied configuration: 3 containers (app,
+/// metrics exporter, log shipper), each with 4 env vars, ports, volume
+/// mounts and resources; a configMap and an emptyDir volume; labels.
+/// `revision` sets the app container's image tag and its `CONFIG_REVISION`
+/// env value, so configurations of two revisions differ in two fields.
+pub fn typical_deployment(index: usize, namespace: &str, revision: usize) -> Value {
+    let name = typical_deployment_name(index);
+    let labels = json!({
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/part-of": "bench-ssa",
+        "app.kubernetes.io/managed-by": "kubeplex-bench",
+        "tier": "frontend",
+    });
+    let env = |role: &str, extra: (&str, String)| {
+        json!([
+            {"name": "APP_NAME", "value": name},
+            {"name": "ROLE", "value": role},
+            {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+            {"name": extra.0, "value": extra.1},
+        ])
+    };
+    let resources = |cpu: &str, memory: &str| {
+        let amounts = json!({"cpu": cpu, "memory": memory});
+        json!({"requests": amounts, "limits": amounts})
+    };
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "app",
+                            "image": typical_image(revision),
+                            "args": ["--config=/etc/web/app.properties", "--listen=:8080"],
+                            "env": env("app", ("CONFIG_REVISION", format!("r{revision}"))),
+                            "ports": [
+                                {"name": "http", "containerPort": 8080, "protocol": "TCP"},
+                                {"name": "admin", "containerPort": 8081, "protocol": "TCP"},
+                            ],
+                            "volumeMounts": [
+                                {"name": "config", "mountPath": "/etc/web", "readOnly": true},
+                                {"name": "scratch", "mountPath": "/var/cache/web"},
+                            ],
+                            "resources": resources("500m", "512Mi"),
+                        },
+                        {
+                            "name": "metrics",
+                            "image": "registry.example.com/bench/exporter:0.21.0",
+                            "env": env("metrics", ("SCRAPE_INTERVAL", "15s".to_string())),
+                            "ports": [{"name": "metrics", "containerPort": 9100, "protocol": "TCP"}],
+                            "volumeMounts": [{"name": "config", "mountPath": "/etc/exporter", "readOnly": true}],
+                            "resources": resources("50m", "64Mi"),
+                        },
+                        {
+                            "name": "log-shipper",
+                            "image": "registry.example.com/bench/log-shipper:0.9.1",
+                            "env": env("logs", ("SINK_URL", "http://logs.example.com:9880".to_string())),
+                            "ports": [{"name": "health", "containerPort": 2020, "protocol": "TCP"}],
+                            "volumeMounts": [{"name": "scratch", "mountPath": "/var/log/web", "readOnly": true}],
+                            "resources": resources("100m", "128Mi"),
+                        },
+                    ],
+                    "volumes": [
+                        {"name": "config", "configMap": {"name": format!("{name}-config")}},
+                        {"name": "scratch", "emptyDir": {}},
+                    ],
+                },
+            },
+        },
+    })
+}
+
 /// Writes each manifest to `dir` (created) as `NNNN-kind-name.yaml`.
 pub fn write_dir(dir: &Path, manifests: &[Manifest]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -296,6 +387,42 @@ mod tests {
         assert_eq!(deployment.object["spec"]["template"]["spec"]["containers"].as_array().map(Vec::len), Some(2));
         assert_eq!(deployment.collection_path(), "/apis/apps/v1/namespaces/bench-apply-0/deployments");
         assert_eq!(all[0].collection_path(), "/api/v1/namespaces/bench-apply-0/configmaps");
+    }
+
+    #[test]
+    fn a_typical_deployment() {
+        let d = typical_deployment(7, "ns", 3);
+        assert_eq!(d["metadata"]["name"], "web-7");
+        assert_eq!(d["metadata"]["namespace"], "ns");
+        let pod = &d["spec"]["template"]["spec"];
+        let containers = pod["containers"].as_array().expect("containers");
+        assert_eq!(containers.len(), 3);
+        for c in containers {
+            assert_eq!(c["env"].as_array().map(Vec::len), Some(4), "{c}");
+            for field in ["ports", "volumeMounts"] {
+                assert!(c[field].as_array().is_some_and(|a| !a.is_empty()), "{field} of {c}");
+            }
+            assert!(c["resources"]["requests"].is_object() && c["resources"]["limits"].is_object(), "{c}");
+            // Every mount names a volume of the pod.
+            for mount in c["volumeMounts"].as_array().into_iter().flatten() {
+                assert!(pod["volumes"].as_array().into_iter().flatten().any(|v| v["name"] == mount["name"]));
+            }
+        }
+        let volumes = pod["volumes"].as_array().expect("volumes");
+        assert!(volumes[0]["configMap"].is_object() && volumes[1]["emptyDir"].is_object());
+        assert_eq!(d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"], "web-7");
+        assert_eq!(d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"], "web-7");
+        assert_eq!(containers[0]["image"], typical_image(3));
+
+        // Another revision differs in the image and one env value only.
+        let next = typical_deployment(7, "ns", 4);
+        assert_ne!(d, next);
+        let mut back = next.clone();
+        let app = &mut back["spec"]["template"]["spec"]["containers"][0];
+        app["image"] = json!(typical_image(3));
+        app["env"][3]["value"] = json!("r3");
+        assert_eq!(back, d);
+        assert_eq!(typical_deployment(7, "ns", 3), d, "deterministic");
     }
 
     #[test]

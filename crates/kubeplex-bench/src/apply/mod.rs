@@ -2,8 +2,10 @@
 //! against kubeplex's API server (in a child process, as for the `api`
 //! benchmark), the same objects created through the API as the reference,
 //! the OpenAPI v3 document served from cache, and the server's idle memory
-//! with every OpenAPI document loaded. Prints the targets of issue 5
-//! (measured, never asserted) and, last, the kubectl/API wall-time ratio.
+//! with every OpenAPI document loaded; then server-side apply of typical
+//! Deployments against merge patches and PUTs of the same changes (issue 6,
+//! see `ssa`). Prints the targets of issues 5 and 6 (measured, never
+//! asserted) and, last, the kubectl/API wall-time ratio.
 //!
 //! ```text
 //!   main.rs (clap) ──► run_apply_bench(config)
@@ -12,7 +14,8 @@
 //!     │                    ─► settle ─► VmRSS loaded ─► openapi_latency (apps/v1 × N, 1 connection)
 //!     ├─ server 2 (fresh): namespaces ─► api_creates                      (reference)
 //!     ├─ server 3 (fresh): namespaces ─► kubectl apply (created) ─► kubectl apply (unchanged)
-//!     └─ ApplyReport ──► render(): settings, table, OpenAPI, memory, targets,
+//!     ├─ server 4 (fresh): namespace ─► ssa::run: SSA create, change, unchanged; merge patch; PUT
+//!     └─ ApplyReport ──► render(): settings, table, OpenAPI, memory, server-side apply, targets,
 //!                        last line "kubectl/API create wall-time ratio: X.XX"
 //! ```
 //!
@@ -21,6 +24,7 @@
 //! machine's CPUs; the table gives each step's CPU seconds on both sides.
 
 pub mod manifests;
+pub mod ssa;
 pub mod steps;
 
 use std::path::PathBuf;
@@ -35,6 +39,7 @@ use crate::api::workloads::{Target, create_namespace};
 use crate::load_average;
 use crate::table::{Align, Table, format_ms, group_thousands};
 use manifests::Manifest;
+use ssa::{SsaParams, SsaReport, SsaStep};
 use steps::{Kubectl, OpenApiLatency, OpenApiLoad, Step};
 
 /// Target: an OpenAPI group-version document served from cache, at most (p99).
@@ -59,6 +64,8 @@ pub struct ApplyParams {
     pub op_timeout: Duration,
     /// A `kubectl apply` taking longer than this fails (and is killed).
     pub kubectl_timeout: Duration,
+    /// Sizes of the server-side apply part.
+    pub ssa: SsaParams,
 }
 
 impl Default for ApplyParams {
@@ -70,6 +77,7 @@ impl Default for ApplyParams {
             settle: Duration::from_secs(2),
             op_timeout: Duration::from_secs(30),
             kubectl_timeout: Duration::from_secs(600),
+            ssa: SsaParams::default(),
         }
     }
 }
@@ -151,6 +159,8 @@ pub struct ApplyReport {
     pub openapi_load: OpenApiLoad,
     pub openapi_latency: OpenApiLatency,
     pub memory: ApplyMemory,
+    /// The server-side apply part, if it ran.
+    pub ssa: Option<SsaReport>,
 }
 
 /// A hashed URL with its hash cut to 12 characters: `…?hash=B24EA7111C48…`.
@@ -175,7 +185,8 @@ impl ApplyReport {
     pub fn total_errors(&self) -> u64 {
         let steps: u64 = self.steps.iter().map(|(_, s)| s.result.errors).sum();
         let latency = self.openapi_latency.result.as_ref().map_or(0, |r| r.errors);
-        steps + self.openapi_load.errors + latency
+        let ssa = self.ssa.as_ref().map_or(0, SsaReport::errors);
+        steps + self.openapi_load.errors + latency + ssa
     }
 
     /// kubectl's first apply over the API creates: (wall, server CPU).
@@ -299,6 +310,10 @@ impl ApplyReport {
             )),
             None => lines.push(format!("idle memory with OpenAPI loaded <= {}: n/a", mib(TARGET_IDLE_KIB))),
         }
+        lines.push(ssa::target_line(self.ssa.as_ref()));
+        if let Some(ssa) = &self.ssa {
+            lines.push(ssa.ratio_line());
+        }
         let errors = self.total_errors();
         lines.push(format!("zero errors in every step: {} errors, {}", group_thousands(errors), verdict(errors == 0)));
         lines
@@ -345,6 +360,18 @@ impl ApplyReport {
             out.push_str(&line);
             out.push('\n');
         }
+        if let Some(ssa) = &self.ssa {
+            out.push('\n');
+            out.push_str(&ssa.heading());
+            out.push('\n');
+            out.push_str(&ssa.table());
+            out.push_str(
+                "(per request: server cpu over the step / its requests; each Deployment's requests are sequential \
+                 on its connection; client cpu: of this benchmark)\n",
+            );
+            out.push_str(&ssa.ratio_line());
+            out.push('\n');
+        }
         out.push_str("\ntargets (measured, not asserted):\n");
         for line in self.targets() {
             out.push_str("  ");
@@ -358,6 +385,11 @@ impl ApplyReport {
                 Some(format!("{}: {}", which.label(self.params.objects), s.result.first_error.as_ref()?))
             })
             .collect();
+        if let Some(ssa) = &self.ssa {
+            failures.extend(ssa.steps.iter().filter_map(|(which, s)| {
+                Some(format!("{}: {}", which.label(&ssa.params), s.result.first_error.as_ref()?))
+            }));
+        }
         if let Some(e) = &self.openapi_load.first_error {
             failures.push(format!("OpenAPI documents: {e}"));
         }
@@ -510,21 +542,38 @@ pub async fn run_apply_bench(
     }
     drop(fresh);
 
+    // Part 4: server-side apply.
+    progress("server 4: server-side apply");
+    let (fresh, target) = fresh_server(config, "ssa").await?;
+    create_namespace(&target, ssa::NAMESPACE, p.op_timeout)
+        .await
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("creating namespace {}", ssa::NAMESPACE))?;
+    let ssa_announce = |which: SsaStep, step: &Step| {
+        progress(&format!("{} -> {}", which.label(&p.ssa), summary(step)));
+    };
+    let ssa = ssa::run(&target, &fresh.server, &p.ssa, p.op_timeout, &ssa_announce).await;
+    drop(fresh);
+
     if let (Some(start), Some(end)) = (load_at_start, load_average()) {
         settings.push(format!("  load:    {start} at start, {end} at end (1/5/15-minute load averages)"));
     }
     drop(temp);
-    Ok(ApplyReport { settings, params: p.clone(), steps: rows, openapi_load, openapi_latency, memory })
+    Ok(ApplyReport { settings, params: p.clone(), steps: rows, openapi_load, openapi_latency, memory, ssa: Some(ssa) })
 }
 
-fn announce(progress: &(dyn Fn(&str) + Sync), which: ApplyStep, step: &Step) {
-    progress(&format!(
-        "{which:?} -> {:.2} s wall, server cpu {}, client cpu {}, {} errors",
+fn summary(step: &Step) -> String {
+    format!(
+        "{:.2} s wall, server cpu {}, client cpu {}, {} errors",
         step.result.elapsed.as_secs_f64(),
         seconds(step.server_cpu),
         seconds(step.client_cpu),
         step.result.errors
-    ));
+    )
+}
+
+fn announce(progress: &(dyn Fn(&str) + Sync), which: ApplyStep, step: &Step) {
+    progress(&format!("{which:?} -> {}", summary(step)));
 }
 
 #[cfg(test)]
@@ -579,6 +628,14 @@ mod tests {
                 idle: Some(Rss { total: 20 * 1024, anon: 10 * 1024, file: 10 * 1024, shmem: 0 }),
                 loaded: Some(Rss { total: 60 * 1024, anon: 45 * 1024, file: 15 * 1024, shmem: 0 }),
             },
+            ssa: Some(SsaReport {
+                params: SsaParams { deployments: 4, rounds: 5, concurrency: 2 },
+                steps: vec![
+                    (SsaStep::Change, step(2.0, 0.006, 0)),
+                    (SsaStep::MergePatch, step(1.0, 0.003, 0)),
+                    (SsaStep::Put, step(1.0, 0.003, 2)),
+                ],
+            }),
         };
         assert_eq!(report.create_ratios(), (Some(4.0), Some(2.0)));
         assert_eq!(
@@ -592,13 +649,25 @@ mod tests {
         assert!(text.contains("idle memory with OpenAPI loaded <= 50.0 MiB: 60.0 MiB, MISSED"), "{text}");
         assert!(text.contains("added by OpenAPI:                  +40.0 MiB (anon +35.0, file +5.0)"), "{text}");
         assert!(text.contains("kubectl first apply over API creates: wall 4.00x, server cpu 2.00x"), "{text}");
-        assert!(text.contains("zero errors in every step: 1 errors, MISSED"), "{text}");
         assert!(text.contains("again (unchanged): boom"), "{text}");
+        assert!(text.contains("PUT update, 5 rounds x 4 (reference): boom"), "{text}");
+        // The SSA section comes before the targets; one target line for it.
+        let section = text.find("server-side apply (a fresh server").expect("ssa section");
+        let targets = text.find("targets (measured, not asserted)").expect("targets");
+        assert!(section < targets, "{text}");
+        let target = "  server-side apply of a typical Deployment: 600 µs server cpu per request (target ≤ 500 µs)";
+        assert_eq!(text.lines().filter(|l| l.starts_with("  server-side apply of a typical")).count(), 1, "{text}");
+        assert!(text.lines().any(|l| l == target), "{text}");
+        assert!(text.contains("server cpu per request: 2.00x (600 µs vs 300 µs)"), "{text}");
+        assert!(text.contains("zero errors in every step: 3 errors, MISSED"), "{text}");
         let api = text.find("API creates of 10 objects (reference)").expect("api row");
         let first = text.find("kubectl apply -f DIR, 10 objects, first (creates)").expect("first row");
         assert!(api < first, "{text}");
 
-        let none = ApplyReport { steps: Vec::new(), ..report };
+        let none = ApplyReport { steps: Vec::new(), ssa: None, ..report };
         assert_eq!(none.last_line(), "kubectl/API create wall-time ratio: n/a");
+        let text = none.render();
+        assert!(text.contains("  server-side apply of a typical Deployment: n/a (target ≤ 500 µs)\n"), "{text}");
+        assert!(!text.contains("server-side apply (a fresh server"), "{text}");
     }
 }

@@ -44,7 +44,7 @@ pub struct Step {
 }
 
 /// Measures CPU seconds of the server and of a client over a step.
-struct CpuClock<'a> {
+pub(super) struct CpuClock<'a> {
     server: &'a ServerProcess,
     client: fn() -> anyhow::Result<f64>,
     server_start: Option<f64>,
@@ -52,11 +52,11 @@ struct CpuClock<'a> {
 }
 
 impl<'a> CpuClock<'a> {
-    fn start(server: &'a ServerProcess, client: fn() -> anyhow::Result<f64>) -> Self {
+    pub(super) fn start(server: &'a ServerProcess, client: fn() -> anyhow::Result<f64>) -> Self {
         CpuClock { server, client, server_start: server.cpu_seconds().ok(), client_start: client().ok() }
     }
 
-    fn stop(&self, result: WorkloadResult) -> Step {
+    pub(super) fn stop(&self, result: WorkloadResult) -> Step {
         let since = |start: Option<f64>, now: anyhow::Result<f64>| Some(now.ok()? - start?);
         Step {
             result,
