@@ -89,6 +89,52 @@ pub fn record(def: &ResourceDef, subresource: Option<&str>, live: Option<&Value>
     fm.update(live, new, &writer);
 }
 
+/// Keeps `old`'s managed fields in `new` when an apply changed nothing once
+/// defaults are set and no manager's fields changed: the write is then a
+/// no-op. (Upstream compares before defaulting, so re-applying a
+/// configuration that omits a defaulted field of an atomic struct, such as
+/// `fieldRef.apiVersion`, bumps its manager's time and writes.)
+pub fn keep_if_unchanged(old: &Value, new: &mut Value) {
+    if equal_except(old, new, "managedFields")
+        && equal_except_time(&old["metadata"]["managedFields"], &new["metadata"]["managedFields"])
+        && let Some(fields) = old["metadata"].get("managedFields")
+    {
+        objects::meta_mut(new).insert("managedFields".into(), fields.clone());
+    }
+}
+
+/// True if two objects are equal but for metadata field `skip`.
+fn equal_except(a: &Value, b: &Value, skip: &str) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return a == b };
+    let meta_equal = || {
+        let (Some(am), Some(bm)) =
+            (a.get("metadata").and_then(Value::as_object), b.get("metadata").and_then(Value::as_object))
+        else {
+            return a.get("metadata") == b.get("metadata");
+        };
+        let count = |m: &serde_json::Map<String, Value>| m.keys().filter(|k| *k != skip).count();
+        count(am) == count(bm) && am.iter().all(|(k, v)| k == skip || bm.get(k) == Some(v))
+    };
+    a.len() == b.len() && a.iter().all(|(k, v)| if k == "metadata" { meta_equal() } else { b.get(k) == Some(v) })
+}
+
+/// True if two `managedFields` lists differ at most in their times.
+fn equal_except_time(a: &Value, b: &Value) -> bool {
+    match (a.as_array(), b.as_array()) {
+        (Some(a), Some(b)) => {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(x, y)| match (x.as_object(), y.as_object()) {
+                    (Some(x), Some(y)) => {
+                        let count = |m: &serde_json::Map<String, Value>| m.keys().filter(|k| *k != "time").count();
+                        count(x) == count(y) && x.iter().all(|(k, v)| k == "time" || y.get(k) == Some(v))
+                    }
+                    _ => x == y,
+                })
+        }
+        _ => a == b,
+    }
+}
+
 /// The checks of an apply request's options: a field manager is required.
 pub fn apply_manager(query: &Query) -> Result<String, ApiError> {
     match query.get("fieldManager").filter(|m| !m.is_empty()) {
@@ -229,6 +275,24 @@ mod tests {
             err.message,
             "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Invalid value: \"a\\tb\": invalid character U+0009 (at position 1)"
         );
+    }
+
+    #[test]
+    fn unchanged_applies_keep_their_times() {
+        let old =
+            json!({"metadata": {"name": "a", "managedFields": [{"manager": "m", "time": "1"}]}, "spec": {"x": 1}});
+        let mut same =
+            json!({"metadata": {"name": "a", "managedFields": [{"manager": "m", "time": "2"}]}, "spec": {"x": 1}});
+        keep_if_unchanged(&old, &mut same);
+        assert_eq!(same, old);
+        let mut changed =
+            json!({"metadata": {"name": "a", "managedFields": [{"manager": "m", "time": "2"}]}, "spec": {"x": 2}});
+        keep_if_unchanged(&old, &mut changed);
+        assert_eq!(changed["metadata"]["managedFields"][0]["time"], "2");
+        let mut other =
+            json!({"metadata": {"name": "a", "managedFields": [{"manager": "n", "time": "2"}]}, "spec": {"x": 1}});
+        keep_if_unchanged(&old, &mut other);
+        assert_eq!(other["metadata"]["managedFields"][0]["manager"], "n");
     }
 
     #[test]

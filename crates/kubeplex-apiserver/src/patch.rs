@@ -245,6 +245,7 @@ async fn apply_patch(api: &Arc<ApiServer>, t: &Target, query: &Query, body: Body
         if let Some(fields) = merged["metadata"].get("managedFields") {
             crate::objects::meta_mut(&mut new).insert("managedFields".into(), fields.clone());
         }
+        managed::keep_if_unchanged(old, &mut new);
         Ok(new)
     })
     .await?;
