@@ -197,8 +197,14 @@ async fn apply_patch(api: &Arc<ApiServer>, t: &Target, query: &Query, body: Body
     let bytes = read_body(body).await?;
     let text =
         std::str::from_utf8(&bytes).map_err(|_| ApiError::bad_request("error decoding YAML: body is not UTF-8"))?;
-    let node =
-        fieldvalidation::parse_yaml(text).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    // kubectl sends JSON, which the JSON parser reads much faster.
+    let json = text.trim_start().starts_with('{').then(|| fieldvalidation::parse_json(&bytes).ok()).flatten();
+    let node = match json {
+        Some(node) => node,
+        None => {
+            fieldvalidation::parse_yaml(text).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
+        }
+    };
     let duplicates = fieldvalidation::yaml_duplicates(&node).into_iter().collect();
     let warnings = fieldvalidation::settle(directive, duplicates, |m| {
         ApiError::bad_request(format!(

@@ -428,7 +428,9 @@ impl FieldManager {
                 fields: applied,
             }),
         }
-        if !last.is_empty() {
+        // Only what the applier set last time and not now can go.
+        let applied_now = entries.iter().find(|e| mine(e)).map(|e| &e.fields);
+        if applied_now.is_some_and(|now| !last.difference(now).is_empty()) {
             self.prune(&mut merged, &entries, &last)?;
         }
         let c = compare(g, root, live, &merged);
