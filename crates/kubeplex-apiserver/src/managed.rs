@@ -41,13 +41,17 @@ pub fn field_manager(def: &ResourceDef, subresource: Option<&str>) -> Option<Fie
 /// it (at most 128 bytes, printable), or the `User-Agent`'s first word.
 /// `options` names the request's options kind in errors (`PatchOptions`).
 pub fn manager_name(query: &Query, user_agent: &str, options: &str) -> Result<String, ApiError> {
-    match query.get("fieldManager").filter(|m| !m.is_empty()) {
-        Some(name) => {
-            check_manager(name, options)?;
-            Ok(name.to_owned())
-        }
+    match requested_manager(query, options)? {
+        Some(name) => Ok(name),
         None => Ok(kubeplex_managedfields::manager_from_user_agent(user_agent)),
     }
+}
+
+/// The `fieldManager` a request names, once checked.
+fn requested_manager(query: &Query, options: &str) -> Result<Option<String>, ApiError> {
+    let Some(name) = query.get("fieldManager").filter(|m| !m.is_empty()) else { return Ok(None) };
+    check_manager(name, options)?;
+    Ok(Some(name.to_owned()))
 }
 
 fn options_invalid(options: &str, causes: Vec<StatusCause>) -> ApiError {
@@ -137,16 +141,12 @@ fn equal_except_time(a: &Value, b: &Value) -> bool {
 
 /// The checks of an apply request's options: a field manager is required.
 pub fn apply_manager(query: &Query) -> Result<String, ApiError> {
-    match query.get("fieldManager").filter(|m| !m.is_empty()) {
-        Some(name) => {
-            check_manager(name, "PatchOptions")?;
-            Ok(name.to_owned())
-        }
-        None => Err(options_invalid(
+    requested_manager(query, "PatchOptions")?.ok_or_else(|| {
+        options_invalid(
             "PatchOptions",
             vec![kubeplex_core::status::cause::required("fieldManager", "is required for apply patch")],
-        )),
-    }
+        )
+    })
 }
 
 /// `force` is only for apply patches.

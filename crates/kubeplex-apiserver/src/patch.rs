@@ -223,19 +223,7 @@ async fn apply_patch(api: &Arc<ApiServer>, t: &Target, query: &Query, body: Body
     let api_version = t.def.api_version();
     let subresource = t.subresource.as_deref().unwrap_or("");
     let failed = |e| managed::apply_error(e, &t.def, t.namespace.as_deref(), t.name());
-    let key_exists = api.store.get(&t.key(), None).await.map_err(crud::store_error)?.is_some();
-    if !key_exists && t.subresource.is_none() {
-        let now = crate::objects::now();
-        let writer = Writer { manager: &manager, api_version: &api_version, subresource, now: &now };
-        let mut object = fm.apply(None, &config, &writer, force).map_err(failed)?;
-        drop_nulls(&mut object);
-        if precondition.is_some() {
-            return Err(t.not_found());
-        }
-        let (status, created) = crud::create_object(api, t, object, dry_run, None, None).await?;
-        return Ok(with_warnings(json_response(status, &created), &warnings));
-    }
-    let (object, status) = crud::write_object(api, t, None, dry_run, |old| {
+    let updated = crud::write_object(api, t, None, dry_run, |old| {
         let base = crud::served(&t.def, old.clone());
         if precondition.is_some_and(|rv| Some(rv) != meta_str(&base, "resourceVersion")) {
             return Err(ApiError::conflict(&t.def.plural, &t.def.group, t.name(), ApiError::MODIFIED));
@@ -254,7 +242,19 @@ async fn apply_patch(api: &Arc<ApiServer>, t: &Target, query: &Query, body: Body
         managed::keep_if_unchanged(old, &mut new);
         Ok(new)
     })
-    .await?;
+    .await;
+    let (object, status) = match updated {
+        // No such object: the apply creates it (a precondition cannot hold).
+        Err(e) if e.code == 404 && t.subresource.is_none() && precondition.is_none() => {
+            let now = crate::objects::now();
+            let writer = Writer { manager: &manager, api_version: &api_version, subresource, now: &now };
+            let mut object = fm.apply(None, &config, &writer, force).map_err(failed)?;
+            drop_nulls(&mut object);
+            let (status, created) = crud::create_object(api, t, object, dry_run, None, None).await?;
+            return Ok(with_warnings(json_response(status, &created), &warnings));
+        }
+        other => other?,
+    };
     Ok(with_warnings(json_response(status, &crud::served(&t.def, object)), &warnings))
 }
 
