@@ -37,6 +37,9 @@ pub struct ApiServer {
     pub registry: Registry,
     /// OpenAPI v3 documents, built on first use.
     pub openapi: crate::openapi::OpenApi,
+    /// The PEM of the CA that signs the serving certificate (set once the
+    /// PKI is loaded; published in every namespace as `kube-root-ca.crt`).
+    pub ca_cert_pem: std::sync::OnceLock<String>,
 }
 
 /// The namespaces every logical cluster starts with.
@@ -50,6 +53,7 @@ impl ApiServer {
             server_address,
             registry: Registry::new(),
             openapi: crate::openapi::OpenApi::new(),
+            ca_cert_pem: std::sync::OnceLock::new(),
         }
     }
 
@@ -174,6 +178,22 @@ async fn resource_request(
     };
     if !scope_ok {
         return Err(ApiError::path_not_found());
+    }
+    if let (Some(name), Some(sub)) = (rp.name, rp.subresource)
+        && def.group.is_empty()
+        && def.plural == "pods"
+        && crate::podstreams::SUBRESOURCES.contains(&sub)
+    {
+        let target = crud::Target {
+            table: None,
+            cluster: cluster.to_owned(),
+            def,
+            namespace: rp.namespace.map(str::to_owned),
+            name: Some(name.to_owned()),
+            subresource: Some(sub.to_owned()),
+        };
+        let query = Query::parse(request.uri().query());
+        return crate::podstreams::serve(api, &target, request.method(), &query).await;
     }
     if let Some(sub) = rp.subresource
         && def.subresource(sub).is_none()

@@ -48,6 +48,8 @@ pub async fn delete_contents(api: &ApiServer, cluster: &str) -> Result<usize, Ap
     for storage in custom.into_iter().chain(builtin) {
         deleted += delete_prefix(api, &format!("/registry/{storage}/{cluster}/")).await?;
     }
+    // The Service IP and node port allocations (crate::serviceips).
+    deleted += delete_prefix(api, &format!("/registry/ranges/{cluster}/")).await?;
     Ok(deleted)
 }
 

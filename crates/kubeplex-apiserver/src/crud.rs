@@ -383,9 +383,27 @@ pub async fn create_object(
         if dry_run {
             return Ok((StatusCode::CREATED, candidate));
         }
+        let claimed = if is_service(&t.def) {
+            Some(crate::serviceips::allocate(api, &t.cluster, &mut candidate).await?)
+        } else {
+            None
+        };
         convert::to_stored(&t.def, &mut candidate);
-        let value = objects::encode(&candidate)?;
-        match api.store.create(&target.key(), value, None).await {
+        let created = match objects::encode(&candidate) {
+            Ok(value) => api.store.create(&target.key(), value, None).await.map_err(CreateError::Store),
+            Err(e) => Err(CreateError::Api(e)),
+        };
+        if created.is_err()
+            && let Some(claimed) = &claimed
+        {
+            crate::serviceips::release(api, &t.cluster, claimed).await?;
+        }
+        let created = match created {
+            Ok(revision) => Ok(revision),
+            Err(CreateError::Store(e)) => Err(e),
+            Err(CreateError::Api(e)) => return Err(e),
+        };
+        match created {
             Ok(revision) => {
                 objects::set_resource_version(&mut candidate, revision);
                 after_create(api, &target, &candidate).await?;
@@ -399,6 +417,26 @@ pub async fn create_object(
         }
     }
     Err(ApiError::already_exists(&t.def.plural, &t.def.group, meta_str(&object, "generateName").unwrap_or("")))
+}
+
+/// Why storing a new object failed.
+enum CreateError {
+    Api(ApiError),
+    Store(StoreError),
+}
+
+/// True for the core `Service` kind (whose cluster IP and node ports are
+/// allocated in the write path).
+fn is_service(def: &ResourceDef) -> bool {
+    def.group.is_empty() && def.kind == "Service"
+}
+
+/// Frees the cluster IP and node ports of a Service just removed from the store.
+async fn release_service(api: &ApiServer, t: &Target, def: &ResourceDef, removed: &Value) -> Result<(), ApiError> {
+    if !is_service(def) {
+        return Ok(());
+    }
+    crate::serviceips::release(api, &t.cluster, &crate::serviceips::claimed_by(removed)).await
 }
 
 /// What creating an object starts: a new logical cluster gets its initial
@@ -426,7 +464,7 @@ pub async fn bootstrap_cluster(api: &ApiServer, cluster: &str) -> Result<(), Api
             Err(e) => return Err(store_error(e)),
         }
     }
-    Ok(())
+    crate::serviceips::bootstrap_kubernetes_service(api, cluster).await
 }
 
 /// `POST pods/<name>/binding`: assigns the pod to a node, as a scheduler
@@ -710,13 +748,22 @@ pub async fn write_object(
         if meta(&old).contains_key("deletionTimestamp") {
             check_no_new_finalizers(t, &old, &new)?;
         }
+        let service_spec = is_service(&t.def) && t.subresource.is_none() && !dry_run && new != old;
+        let added = if service_spec {
+            crate::serviceips::allocate_update(api, &t.cluster, &old, &mut new).await?
+        } else {
+            crate::serviceips::Claimed::default()
+        };
         if dry_run {
             objects::set_resource_version(&mut new, kv.mod_revision);
             return Ok((new, StatusCode::OK));
         }
         if meta(&new).contains_key("deletionTimestamp") && finalizers(&new).is_empty() {
             return match api.store.delete(&key, Some(kv.mod_revision)).await {
-                Ok(_) => Ok((new, StatusCode::OK)),
+                Ok(_) => {
+                    release_service(api, t, &t.def, &new).await?;
+                    Ok((new, StatusCode::OK))
+                }
                 Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
                 Err(StoreError::Conflict { .. }) => Err(t.conflict()),
                 Err(StoreError::NotFound { .. }) => Err(t.not_found()),
@@ -728,8 +775,25 @@ pub async fn write_object(
             // GuaranteedUpdate skips identical objects too).
             return Ok((new, StatusCode::OK));
         }
-        let value = objects::encode(&new)?;
-        match api.store.update(&key, value, kv.mod_revision, None).await {
+        let written = match objects::encode(&new) {
+            Ok(value) => api.store.update(&key, value, kv.mod_revision, None).await.map_err(CreateError::Store),
+            Err(e) => Err(CreateError::Api(e)),
+        };
+        if service_spec {
+            // Free what the write no longer holds: on success what the old
+            // object had and the new has not, on failure what was just taken.
+            let freed = match &written {
+                Ok(_) => crate::serviceips::claimed_by(&old).minus(&crate::serviceips::claimed_by(&new)),
+                Err(_) => added,
+            };
+            crate::serviceips::release(api, &t.cluster, &freed).await?;
+        }
+        let written = match written {
+            Ok(revision) => Ok(revision),
+            Err(CreateError::Store(e)) => Err(e),
+            Err(CreateError::Api(e)) => return Err(e),
+        };
+        match written {
             Ok(revision) => {
                 objects::set_resource_version(&mut new, revision);
                 return Ok((new, StatusCode::OK));
@@ -904,7 +968,11 @@ async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> R
                 return Ok(object);
             }
             return match api.store.delete(&key, Some(kv.mod_revision)).await {
-                Ok((_, prev)) => objects::decode(&prev),
+                Ok((_, prev)) => {
+                    let removed = objects::decode(&prev)?;
+                    release_service(api, t, &t.def, &removed).await?;
+                    Ok(removed)
+                }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(StoreError::NotFound { .. }) => Err(t.not_found()),
                 Err(e) => Err(store_error(e)),

@@ -40,13 +40,18 @@ pub enum ServerError {
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("bootstrapping the root cluster: {0}")]
     Bootstrap(ApiError),
+    #[error("starting the controllers: {0}")]
+    Components(String),
 }
 
-/// Runs the API server until `shutdown` completes. `on_ready` is called
-/// with the serving URL once the port is bound and the kubeconfig written.
+/// Runs the API server until `shutdown` completes. `components` starts
+/// what runs beside the API (the controllers) once the root cluster is
+/// bootstrapped; `on_ready` is called with the serving URL once the port is
+/// bound, the kubeconfig written and the components started.
 pub async fn run(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    components: impl AsyncFnOnce(Arc<ApiServer>) -> Result<(), String>,
     on_ready: impl FnOnce(&str, &std::path::Path),
 ) -> Result<(), ServerError> {
     let ops = Arc::new(Operations::new(config.inflight));
@@ -66,9 +71,11 @@ pub async fn run(
     let kubeconfig = transport::write_admin_kubeconfig(&config.data_dir, &pki, &url)?;
 
     let api = Arc::new(ApiServer::new(store, local.to_string()));
+    let _ = api.ca_cert_pem.set(pki.ca_cert_pem().to_owned());
     crud::bootstrap_cluster(&api, ROOT_CLUSTER).await.map_err(ServerError::Bootstrap)?;
     crate::crds::start(&api).await.map_err(ServerError::Bootstrap)?;
     tokio::spawn(crate::clusters::run_reaper(Arc::clone(&api)));
+    components(Arc::clone(&api)).await.map_err(ServerError::Components)?;
     let router = transport::with_transport_filters(operations::layer(api::router(Arc::clone(&api)), api, ops));
     on_ready(&url, &kubeconfig);
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "serving the Kubernetes API");

@@ -102,6 +102,9 @@ struct State {
     /// The window holds every event after this revision.
     window_start: Revision,
     watchers: HashMap<Scope, Vec<Sender>>,
+    /// In-process subscribers to every cluster's events (the controllers),
+    /// never dropped for being slow.
+    everything: Vec<mpsc::UnboundedSender<Arc<CachedEvent>>>,
     /// Set when the cache can no longer follow the store.
     failed: Option<String>,
 }
@@ -220,6 +223,7 @@ impl WatchCache {
                 state.window_start = old.revision;
             }
         }
+        state.everything.retain(|s| s.send(Arc::clone(&event)).is_ok());
         if let Some(scope) = scope {
             let all_namespaces = Scope { cluster: scope.cluster.clone(), namespace: None };
             let namespaced = scope.namespace.is_some();
@@ -241,6 +245,7 @@ impl WatchCache {
         let mut state = self.lock();
         state.failed = Some(err.to_string());
         state.watchers.clear();
+        state.everything.clear();
     }
 
     fn check(&self, state: &State) -> Result<(), ApiError> {
@@ -284,6 +289,19 @@ impl WatchCache {
         let (tx, rx) = mpsc::channel(WATCHER_QUEUE);
         state.watchers.entry(scope.clone()).or_default().push(tx);
         Ok((Snapshot { revision: state.revision, objects }, CacheWatch { replay: Vec::new(), live: rx }))
+    }
+
+    /// Every object of every logical cluster now, and every event after
+    /// them, taken atomically: what the in-process controllers follow. The
+    /// receiver is unbounded (a controller is never dropped for being slow)
+    /// and ends when the cache stops following the store.
+    pub fn subscribe_all(&self) -> Result<(Snapshot, mpsc::UnboundedReceiver<Arc<CachedEvent>>), ApiError> {
+        let mut state = self.lock();
+        self.check(&state)?;
+        let objects = state.objects.values().cloned().collect();
+        let (tx, rx) = mpsc::unbounded_channel();
+        state.everything.push(tx);
+        Ok((Snapshot { revision: state.revision, objects }, rx))
     }
 
     /// A watch of `scope` for events after `after`, or `None` when the

@@ -16,6 +16,7 @@
 //! object then loses its managed fields (upstream's `UpdateNoErrors`).
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde_json::{Map, Value, json};
 
@@ -73,9 +74,49 @@ pub struct Entry {
     pub subresource: String,
     /// The fields it owns.
     pub fields: FieldSet,
+    /// `fields` as the `fieldsV1` it was read from, while unchanged (saves
+    /// re-encoding the entries a write does not touch).
+    encoded: Option<Value>,
 }
 
 impl Entry {
+    /// A new entry owning `fields`.
+    pub fn new(manager: &str, operation: Operation, api_version: &str, subresource: &str, fields: FieldSet) -> Entry {
+        Entry {
+            manager: manager.to_owned(),
+            operation,
+            api_version: api_version.to_owned(),
+            time: None,
+            subresource: subresource.to_owned(),
+            fields,
+            encoded: None,
+        }
+    }
+
+    /// Removes `other`'s paths from the fields owned.
+    fn disown(&mut self, other: &FieldSet) {
+        if self.fields.subtract(other) {
+            self.encoded = None;
+        }
+    }
+
+    /// Replaces the fields owned by `fields`, which may hold the identity
+    /// fields no manager keeps (see [`Entry::strip_identity`]).
+    fn own(&mut self, fields: FieldSet) {
+        let mut kept = fields.clone();
+        kept.subtract(&STRIPPED);
+        if kept != self.fields {
+            self.encoded = None;
+        }
+        self.fields = fields;
+    }
+
+    /// Drops the identity fields [`Entry::own`] took (the encoding of the
+    /// entry does not hold them).
+    fn strip_identity(&mut self) {
+        self.fields.subtract(&STRIPPED);
+    }
+
     /// True if `self` and `other` are the same manager (apply entries do not
     /// depend on the API version).
     fn same_manager(&self, manager: &str, operation: Operation, api_version: &str, subresource: &str) -> bool {
@@ -111,7 +152,7 @@ impl Entry {
         Value::Object(id).to_string()
     }
 
-    fn decode(index: usize, value: &Value) -> Result<Entry, Error> {
+    fn decode(index: usize, mut value: Value) -> Result<Entry, Error> {
         let text = |key: &str| value.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
         let operation = match value.get("operation").and_then(Value::as_str) {
             Some("Apply") => Operation::Apply,
@@ -133,21 +174,16 @@ impl Entry {
                 )));
             }
         }
-        let fields = match value.get("fieldsV1") {
-            None | Some(Value::Null) => FieldSet::new(),
-            Some(v) => FieldSet::from_fields_v1(v)?,
+        let (manager, subresource) = (text("manager"), text("subresource"));
+        let time = value.get("time").and_then(Value::as_str).map(str::to_owned);
+        let (fields, encoded) = match value.as_object_mut().and_then(|m| m.shift_remove("fieldsV1")) {
+            None | Some(Value::Null) => (FieldSet::new(), None),
+            Some(v) => (FieldSet::from_fields_v1(&v)?, Some(v)),
         };
-        Ok(Entry {
-            manager: text("manager"),
-            operation,
-            api_version,
-            time: value.get("time").and_then(Value::as_str).map(str::to_owned),
-            subresource: text("subresource"),
-            fields,
-        })
+        Ok(Entry { manager, operation, api_version, time, subresource, fields, encoded })
     }
 
-    fn encode(&self) -> Value {
+    fn encode(self) -> Value {
         let mut out = Map::new();
         if !self.manager.is_empty() {
             out.insert("manager".into(), json!(self.manager));
@@ -158,7 +194,8 @@ impl Entry {
             out.insert("time".into(), json!(time));
         }
         out.insert("fieldsType".into(), json!("FieldsV1"));
-        out.insert("fieldsV1".into(), self.fields.to_fields_v1());
+        let fields = self.encoded.unwrap_or_else(|| self.fields.to_fields_v1());
+        out.insert("fieldsV1".into(), fields);
         if !self.subresource.is_empty() {
             out.insert("subresource".into(), json!(self.subresource));
         }
@@ -169,11 +206,18 @@ impl Entry {
 /// Reads a `managedFields` list (a later entry of the same manager replaces
 /// an earlier one, as upstream).
 pub fn decode(list: &Value) -> Result<Vec<Entry>, Error> {
-    let Some(items) = list.as_array() else {
-        return if list.is_null() { Ok(Vec::new()) } else { Err(Error::BadManagedFields("must be a list".into())) };
+    decode_owned(list.clone())
+}
+
+/// [`decode`] of a list the caller gives away.
+fn decode_owned(list: Value) -> Result<Vec<Entry>, Error> {
+    let items = match list {
+        Value::Array(items) => items,
+        Value::Null => return Ok(Vec::new()),
+        _ => return Err(Error::BadManagedFields("must be a list".into())),
     };
     let mut out: Vec<Entry> = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         let entry = Entry::decode(i, item)?;
         out.retain(|e| !e.same_manager(&entry.manager, entry.operation, &entry.api_version, &entry.subresource));
         out.push(entry);
@@ -196,7 +240,7 @@ pub fn encode(object: &mut Value, mut entries: Vec<Entry>) {
     if entries.is_empty() {
         meta.shift_remove("managedFields");
     } else {
-        meta.insert("managedFields".into(), Value::Array(entries.iter().map(Entry::encode).collect()));
+        meta.insert("managedFields".into(), Value::Array(entries.into_iter().map(Entry::encode).collect()));
     }
 }
 
@@ -238,7 +282,7 @@ pub fn manager_from_user_agent(user_agent: &str) -> String {
 }
 
 /// The paths no manager owns.
-fn stripped() -> FieldSet {
+static STRIPPED: LazyLock<FieldSet> = LazyLock::new(|| {
     let mut set = FieldSet::new();
     set.insert(&[PathElement::field("apiVersion")]);
     set.insert(&[PathElement::field("kind")]);
@@ -257,7 +301,7 @@ fn stripped() -> FieldSet {
         set.insert(&[PathElement::field("metadata"), PathElement::field(name)]);
     }
     set
-}
+});
 
 /// What a type's schema and the request's reset fields give ownership.
 #[derive(Debug, Clone)]
@@ -297,7 +341,7 @@ impl FieldManager {
         let entries = match requested {
             _ if !writer.subresource.is_empty() => from_live().unwrap_or_default(),
             Some(list) if is_reset(&list) => Vec::new(),
-            Some(list) => match decode(&list) {
+            Some(list) => match decode_owned(list) {
                 Ok(entries) if !entries.is_empty() => entries,
                 _ => from_live().unwrap_or_default(),
             },
@@ -325,26 +369,24 @@ impl FieldManager {
         let changed = c.added.union(&c.modified).recursive_difference(&self.reset);
         let removed = c.removed.recursive_difference(&self.reset);
         for e in &mut entries {
-            e.fields = e.fields.difference(&changed).difference(&removed);
+            e.disown(&changed);
+            e.disown(&removed);
         }
-        let mine = changed.difference(&stripped());
+        let mut mine = changed;
+        mine.subtract(&STRIPPED);
         if !mine.is_empty() {
             let found = entries
                 .iter()
                 .position(|e| e.same_manager(manager, Operation::Update, writer.api_version, writer.subresource));
             let index = found.unwrap_or_else(|| {
-                entries.push(Entry {
-                    manager: manager.to_owned(),
-                    operation: Operation::Update,
-                    api_version: writer.api_version.to_owned(),
-                    time: None,
-                    subresource: writer.subresource.to_owned(),
-                    fields: FieldSet::new(),
-                });
+                let fields = FieldSet::new();
+                entries.push(Entry::new(manager, Operation::Update, writer.api_version, writer.subresource, fields));
                 entries.len() - 1
             });
             let e = &mut entries[index];
-            e.fields.union_with(&mine);
+            if e.fields.union_with(&mine) {
+                e.encoded = None;
+            }
             e.time = Some(writer.now.to_owned());
         }
         entries.retain(|e| !e.fields.is_empty());
@@ -368,17 +410,18 @@ impl FieldManager {
             .get_mut("metadata")
             .and_then(Value::as_object_mut)
             .and_then(|m| m.shift_remove("managedFields"));
-        let mut entries = match &listed {
-            Some(list) => {
-                decode(list).map_err(|e| Error::BadManagedFields(format!("failed to decode managed fields: {e}")))?
-            }
+        let mut entries = match listed {
+            Some(list) => decode_owned(list)
+                .map_err(|e| Error::BadManagedFields(format!("failed to decode managed fields: {e}")))?,
             None => Vec::new(),
         };
         if entries.is_empty() && live.is_some() {
             entries = self.updated(Vec::new(), None, &live_object, writer, BEFORE_FIRST_APPLY);
         }
-        let outcome = match self.applied(&live_object, config, &config_set, entries.clone(), writer, force) {
-            Err(Error::Conflicts(conflicts)) if writer.manager == "kubectl" => {
+        // kubectl may retry with the same entries (below).
+        let retry = (writer.manager == "kubectl").then(|| entries.clone());
+        let outcome = match self.applied(&live_object, config, &config_set, entries, writer, force) {
+            Err(Error::Conflicts(conflicts)) if let Some(entries) = retry => {
                 // Fields client-side apply set to what the configuration says
                 // are taken over (kubectl's move to server-side apply).
                 let allowed = self.allowed_by_last_applied(&live_object, writer).unwrap_or_default();
@@ -413,20 +456,21 @@ impl FieldManager {
         let mut merged = merge(g, root, live, config)?;
         let mine = |e: &Entry| e.same_manager(writer.manager, Operation::Apply, "", writer.subresource);
         let last = entries.iter().find(|e| mine(e)).map(|e| e.fields.clone()).unwrap_or_default();
+        // The applier owns its identity fields (`metadata.name`, …) until
+        // the end, so that pruning keeps them; they are stripped after.
         let applied = config_set.recursive_difference(&self.reset);
         match entries.iter_mut().find(|e| mine(e)) {
             Some(e) => {
-                e.fields = applied;
+                e.own(applied);
                 e.api_version = writer.api_version.to_owned();
             }
-            None => entries.push(Entry {
-                manager: writer.manager.to_owned(),
-                operation: Operation::Apply,
-                api_version: writer.api_version.to_owned(),
-                time: None,
-                subresource: writer.subresource.to_owned(),
-                fields: applied,
-            }),
+            None => entries.push(Entry::new(
+                writer.manager,
+                Operation::Apply,
+                writer.api_version,
+                writer.subresource,
+                applied,
+            )),
         }
         // Only what the applier set last time and not now can go.
         let applied_now = entries.iter().find(|e| mine(e)).map(|e| &e.fields);
@@ -443,18 +487,17 @@ impl FieldManager {
                 for path in taken.paths() {
                     conflicts.push(Conflict { manager: e.printed(), identifier: e.identifier(), path: display(&path) });
                 }
-                e.fields = e.fields.difference(&taken);
+                e.disown(&taken);
             }
-            e.fields = e.fields.difference(&removed);
+            e.disown(&removed);
         }
         if !conflicts.is_empty() && !force {
             conflicts.sort_by(|a, b| a.identifier.cmp(&b.identifier));
             return Err(Error::Conflicts(Conflicts(conflicts)));
         }
         let changed_object = &merged != live;
-        let strip = stripped();
         for e in entries.iter_mut().filter(|e| mine(e)) {
-            e.fields = e.fields.difference(&strip);
+            e.strip_identity();
             if changed_object || e.time.is_none() {
                 e.time = Some(writer.now.to_owned());
             }
@@ -537,7 +580,9 @@ fn cap_update_managers(mut entries: Vec<Entry>) -> Vec<Entry> {
         }
         let (fields, time) = (entries[i].fields.clone(), entries[i].time.clone());
         let bucket = &mut entries[first];
-        bucket.fields.union_with(&fields);
+        if bucket.fields.union_with(&fields) {
+            bucket.encoded = None;
+        }
         bucket.time = time;
         gone[i] = true;
         excess -= 1;

@@ -214,3 +214,27 @@ fn creates_compare_with_the_zero_object() {
     assert!(fields["f:spec"]["f:strategy"]["f:rollingUpdate"].get(".").is_some(), "{fields}");
     assert!(fields["f:metadata"]["f:labels"].get(".").is_some(), "{fields}");
 }
+
+#[test]
+fn an_applier_letting_go_of_everything_keeps_the_identity() {
+    let m = deployments();
+    let object = m.apply(None, &config(1, "nginx", json!({"team": "a"})), &writer("a"), false).unwrap();
+    let bare = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "ns"}});
+    let mut live = object.clone();
+    live["metadata"]["namespace"] = json!("ns");
+    let shared = m.apply(Some(&live), &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "ns", "labels": {"team": "a"}}}), &writer("b"), false).unwrap();
+    let out = m.apply(Some(&shared), &bare, &writer("b"), false).unwrap();
+    assert_eq!(out["metadata"]["name"], "web", "{out}");
+    assert_eq!(out["metadata"]["namespace"], "ns", "{out}");
+    assert_eq!(out["metadata"]["labels"], json!({"team": "a"}), "still a's");
+    // a lets go of its labels, then b: the labels go, the identity stays.
+    let mut no_labels = config(1, "nginx", json!({}));
+    no_labels["metadata"].as_object_mut().unwrap().remove("labels");
+    let only_b = m.apply(Some(&shared), &no_labels, &writer("a"), false).unwrap();
+    assert_eq!(only_b["metadata"]["labels"], json!({"team": "a"}), "b's");
+    let out = m.apply(Some(&only_b), &bare, &writer("b"), false).unwrap();
+    assert_eq!(out["metadata"]["name"], "web", "{out}");
+    assert_eq!(out["metadata"]["namespace"], "ns", "{out}");
+    assert!(out["metadata"].get("labels").is_none(), "{out}");
+}

@@ -16,37 +16,54 @@
 //! member and a parent carries `".": {}`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::Error;
 
-/// One step of a field path, in its `FieldsV1` spelling.
+/// One step of a field path, in its `FieldsV1` spelling (shared: sets copy
+/// elements often).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PathElement(String);
+pub struct PathElement(Arc<str>);
 
 impl PathElement {
     /// A field of a struct or a key of a map.
     pub fn field(name: &str) -> PathElement {
-        PathElement(format!("f:{name}"))
+        let mut text = String::with_capacity(name.len() + 2);
+        text.push_str("f:");
+        text.push_str(name);
+        PathElement(text.into())
     }
 
     /// The item of a keyed list whose key fields have these values.
     pub fn key<'a>(fields: impl IntoIterator<Item = (&'a str, &'a Value)>) -> PathElement {
         let mut sorted: Vec<(&str, &Value)> = fields.into_iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(b.0));
-        let map: Map<String, Value> = sorted.into_iter().map(|(k, v)| (k.to_owned(), v.clone())).collect();
-        PathElement(format!("k:{}", Value::Object(map)))
+        let mut text = String::from("k:{");
+        for (i, (name, value)) in sorted.into_iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            write_json(&mut text, &Value::String(name.to_owned()));
+            text.push(':');
+            write_json(&mut text, value);
+        }
+        text.push('}');
+        PathElement(text.into())
     }
 
     /// The item of a set-like list with this value.
     pub fn value(v: &Value) -> PathElement {
-        PathElement(format!("v:{v}"))
+        let mut text = String::from("v:");
+        write_json(&mut text, v);
+        PathElement(text.into())
     }
 
     /// An item of a list by position.
     pub fn index(i: usize) -> PathElement {
-        PathElement(format!("i:{i}"))
+        PathElement(format!("i:{i}").into())
     }
 
     /// The field name, if this element is a field.
@@ -65,7 +82,8 @@ impl PathElement {
         let bad = |why: &str| Error::BadManagedFields(format!("parsing path element {text:?}: {why}"));
         let (prefix, rest) = text.split_at_checked(2).ok_or_else(|| bad("too short"))?;
         match prefix {
-            "f:" => Ok(PathElement(text.to_owned())),
+            "f:" => Ok(PathElement(text.into())),
+            "k:" if is_canonical_key(rest) => Ok(PathElement(text.into())),
             "k:" => match serde_json::from_str::<Value>(rest) {
                 Ok(Value::Object(map)) => Ok(PathElement::key(map.iter().map(|(k, v)| (k.as_str(), v)))),
                 _ => Err(bad("a key must be a JSON object")),
@@ -90,6 +108,92 @@ impl PathElement {
             }
             "v:" => format!("[={}]", serde_json::from_str::<Value>(rest).map(|v| go_string(&v)).unwrap_or_default()),
             _ => format!("[{rest}]"),
+        }
+    }
+}
+
+/// Appends `v` as compact JSON, as serde_json writes it; plain strings and
+/// integers (nearly every key) without the formatting machinery.
+fn write_json(out: &mut String, v: &Value) {
+    match v {
+        Value::String(s) if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) if n.is_i64() => write_integer(out, n.as_i64().unwrap_or_default()),
+        // serde_json's `Display` cannot fail writing to a `String`.
+        other => {
+            let _ = write!(out, "{other}");
+        }
+    }
+}
+
+/// Appends `n` in decimal.
+fn write_integer(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n.unsigned_abs();
+    loop {
+        digits[len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
+}
+
+/// True if `text` is a key object exactly as [`PathElement::key`] writes it:
+/// `{"a":1,"b":"x"}` with names in order, plain strings (no escapes) and
+/// integers. Such a key needs no normalizing.
+fn is_canonical_key(text: &str) -> bool {
+    let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else { return false };
+    let mut rest = inner.as_bytes();
+    let mut previous: Option<&[u8]> = None;
+    let plain_string = |bytes: &[u8]| -> Option<usize> {
+        // Length of `"…"` at the start of `bytes`, escapes and controls refused.
+        let body = bytes.strip_prefix(b"\"")?;
+        let end = body.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        (body[end] == b'"').then_some(end + 2)
+    };
+    loop {
+        let Some(name_len) = plain_string(rest) else { return false };
+        let name = &rest[1..name_len - 1];
+        if previous.is_some_and(|p| p >= name) {
+            return false;
+        }
+        previous = Some(name);
+        rest = &rest[name_len..];
+        let Some(after_colon) = rest.strip_prefix(b":") else { return false };
+        rest = after_colon;
+        let value_len = match rest.first() {
+            Some(b'"') => match plain_string(rest) {
+                Some(len) => len,
+                None => return false,
+            },
+            Some(b'-' | b'0'..=b'9') => {
+                let digits_start = usize::from(rest[0] == b'-');
+                let len = digits_start + rest[digits_start..].iter().take_while(|b| b.is_ascii_digit()).count();
+                let digits = &rest[digits_start..len];
+                let negative_zero = digits_start == 1 && digits == b"0";
+                if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') || digits.len() > 18 || negative_zero {
+                    return false;
+                }
+                len
+            }
+            _ => return false,
+        };
+        rest = &rest[value_len..];
+        match rest.first() {
+            None => return true,
+            Some(b',') => rest = &rest[1..],
+            Some(_) => return false,
         }
     }
 }
@@ -215,17 +319,25 @@ impl FieldSet {
         out
     }
 
-    /// Adds every path of `other`.
-    pub fn union_with(&mut self, other: &FieldSet) {
-        self.members.extend(other.members.iter().cloned());
+    /// Adds every path of `other`; true if any was new.
+    pub fn union_with(&mut self, other: &FieldSet) -> bool {
+        let mut added = false;
+        for m in &other.members {
+            if !self.members.contains(m) {
+                self.members.insert(m.clone());
+                added = true;
+            }
+        }
         for (pe, child) in &other.children {
             match self.children.get_mut(pe) {
-                Some(mine) => mine.union_with(child),
+                Some(mine) => added |= mine.union_with(child),
                 None => {
                     self.children.insert(pe.clone(), child.clone());
+                    added = true;
                 }
             }
         }
+        added
     }
 
     /// `self ∖ other`: the paths of `self` not in `other` (a path's
@@ -245,12 +357,34 @@ impl FieldSet {
         FieldSet { members, children }
     }
 
-    /// `self ∩ other`.
+    /// Removes every path of `other` (a path's descendants stay unless
+    /// `other` holds them too): `self ∖ other` in place, costing the size of
+    /// `other`. True if anything was removed.
+    pub fn subtract(&mut self, other: &FieldSet) -> bool {
+        let mut removed = false;
+        for m in &other.members {
+            removed |= self.members.remove(m);
+        }
+        for (pe, theirs) in &other.children {
+            if let Some(mine) = self.children.get_mut(pe)
+                && mine.subtract(theirs)
+            {
+                removed = true;
+                if mine.is_empty() {
+                    self.children.remove(pe);
+                }
+            }
+        }
+        removed
+    }
+
+    /// `self ∩ other`, costing the size of the smaller set.
     pub fn intersection(&self, other: &FieldSet) -> FieldSet {
-        let members = self.members.intersection(&other.members).cloned().collect();
+        let (small, large) = if self.len_hint() <= other.len_hint() { (self, other) } else { (other, self) };
+        let members = small.members.iter().filter(|m| large.members.contains(*m)).cloned().collect();
         let mut children = BTreeMap::new();
-        for (pe, child) in &self.children {
-            if let Some(theirs) = other.children.get(pe) {
+        for (pe, child) in &small.children {
+            if let Some(theirs) = large.children.get(pe) {
                 let both = child.intersection(theirs);
                 if !both.is_empty() {
                     children.insert(pe.clone(), both);
@@ -258,6 +392,11 @@ impl FieldSet {
             }
         }
         FieldSet { members, children }
+    }
+
+    /// The elements at this node: a cheap measure of size.
+    fn len_hint(&self) -> usize {
+        self.members.len() + self.children.len()
     }
 
     /// The paths of `self` that are neither in `other` nor below one of its
@@ -348,6 +487,35 @@ mod tests {
         assert_eq!(PathElement::parse(r#"k:{"protocol":"TCP","containerPort":80}"#).unwrap(), key);
         assert!(PathElement::parse("x:1").is_err());
         assert!(PathElement::parse("k:[1]").is_err());
+    }
+
+    #[test]
+    fn canonical_keys_are_recognized() {
+        for text in [r#"{"name":"web"}"#, r#"{"containerPort":80,"protocol":"TCP"}"#, r#"{"a":-1,"b":"x y"}"#] {
+            assert!(is_canonical_key(text), "{text}");
+            assert_eq!(PathElement::parse(&format!("k:{text}")).unwrap().as_str(), format!("k:{text}"));
+        }
+        for text in [
+            r#"{"protocol":"TCP","containerPort":80}"#,
+            r#"{"name": "web"}"#,
+            r#"{"a":01}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":"x\"y"}"#,
+            r#"{"a":1.5}"#,
+            r#"{"a":true}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":1,}"#,
+            r#"{}"#,
+            r#"{"a""#,
+        ] {
+            assert!(!is_canonical_key(text), "{text}");
+        }
+        let mut out = String::new();
+        for n in [0, 7, -42, i64::MIN, i64::MAX] {
+            out.clear();
+            write_integer(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
     }
 
     #[test]

@@ -164,7 +164,9 @@ fn node_set(
 /// What changed from `old` to `new` (upstream's `Compare`).
 pub fn compare(graph: &Graph, id: TypeId, old: &Value, new: &Value) -> Comparison {
     let mut out = Comparison::default();
-    compare_children(graph, id, Some(old), Some(new), &mut out);
+    if old != new {
+        compare_children(graph, id, Some(old), Some(new), &mut out);
+    }
     out
 }
 
@@ -178,7 +180,10 @@ fn compare_children(graph: &Graph, id: TypeId, old: Option<&Value>, new: Option<
             let old_map: HashMap<&PathElement, &Value> = olds.iter().map(|(p, v)| (p, *v)).collect();
             let new_map: HashMap<&PathElement, &Value> = news.iter().map(|(p, v)| (p, *v)).collect();
             for (pe, o) in &olds {
-                compare_child(graph, *items, pe, Some(o), new_map.get(pe).copied(), out);
+                let n = new_map.get(pe).copied();
+                if n != Some(*o) {
+                    compare_child(graph, *items, pe, Some(o), n, out);
+                }
             }
             for (pe, n) in &news {
                 if !old_map.contains_key(pe) {
@@ -191,8 +196,12 @@ fn compare_children(graph: &Graph, id: TypeId, old: Option<&Value>, new: Option<
             let o = old.and_then(Value::as_object).unwrap_or(&empty);
             let n = new.and_then(Value::as_object).unwrap_or(&empty);
             for (name, ov) in o {
+                let nv = n.get(name);
+                if nv == Some(ov) {
+                    continue; // equal values hold no change
+                }
                 let pe = PathElement::field(name);
-                compare_child(graph, graph.field(id, name), &pe, Some(ov), n.get(name), out);
+                compare_child(graph, graph.field(id, name), &pe, Some(ov), nv, out);
             }
             for (name, nv) in n {
                 if !o.contains_key(name) {
@@ -253,41 +262,45 @@ fn compare_child(
 /// `config` merged into `live` (upstream's `Merge`): objects field by field,
 /// keyed lists and sets item by item, everything else replaced.
 pub fn merge(graph: &Graph, id: TypeId, live: &Value, config: &Value) -> Result<Value, Error> {
-    merge_node(graph, id, live, config, &mut Vec::new())
+    let mut out = live.clone();
+    merge_into(graph, id, &mut out, config, &mut Vec::new())?;
+    Ok(out)
 }
 
-fn merge_node(
+/// Merges `config` into `live` in place.
+fn merge_into(
     graph: &Graph,
     id: TypeId,
-    live: &Value,
+    live: &mut Value,
     config: &Value,
     path: &mut Vec<PathElement>,
-) -> Result<Value, Error> {
+) -> Result<(), Error> {
     if !granular(graph, id, live) || !granular(graph, id, config) {
-        return Ok(config.clone());
+        *live = config.clone();
+        return Ok(());
     }
-    match (graph.shape(id), live, config) {
+    match (graph.shape(id), &mut *live, config) {
         (Shape::List { items, kind }, Value::Array(l), Value::Array(r)) => {
-            Ok(Value::Array(merge_list(graph, *items, kind, l, r, path)?))
+            let merged = merge_list(graph, *items, kind, std::mem::take(l), r, path)?;
+            *l = merged;
         }
         (_, Value::Object(l), Value::Object(r)) => {
-            let mut out = l.clone();
             for (name, rv) in r {
-                let merged = match l.get(name) {
+                match l.get_mut(name) {
                     Some(lv) => {
                         path.push(PathElement::field(name));
-                        let m = merge_node(graph, graph.field(id, name), lv, rv, path)?;
+                        merge_into(graph, graph.field(id, name), lv, rv, path)?;
                         path.pop();
-                        m
                     }
-                    None => rv.clone(),
-                };
-                out.insert(name.clone(), merged);
+                    None => {
+                        l.insert(name.clone(), rv.clone());
+                    }
+                }
             }
-            Ok(Value::Object(out))
         }
-        _ => Ok(config.clone()),
+        _ => *live = config.clone(),
     }
+    Ok(())
 }
 
 /// Merges two lists: the items the applied list has come in its order, at
@@ -297,7 +310,7 @@ fn merge_list(
     graph: &Graph,
     items: TypeId,
     kind: &ListKind,
-    live: &[Value],
+    live: Vec<Value>,
     config: &[Value],
     path: &mut Vec<PathElement>,
 ) -> Result<Vec<Value>, Error> {
@@ -312,17 +325,20 @@ fn merge_list(
         }
     }
     let config_index: HashMap<&PathElement, usize> = config_pes.iter().enumerate().map(|(i, p)| (p, i)).collect();
+    let mut live: Vec<Option<Value>> = live.into_iter().map(Some).collect();
     let mut out = Vec::with_capacity(live.len().max(config.len()));
     let mut next = 0;
-    let take = |j: usize, out: &mut Vec<Value>, path: &mut Vec<PathElement>| -> Result<bool, Error> {
+    // Places config item `j`, merged into the live item it matches; true if
+    // there was one.
+    let take = |j: usize, live: &mut [Option<Value>], out: &mut Vec<Value>, path: &mut Vec<PathElement>| {
         let pe = &config_pes[j];
-        match live_index.get(pe) {
-            Some(&i) => {
+        match live_index.get(pe).and_then(|&i| live[i].take()) {
+            Some(mut item) => {
                 path.push(pe.clone());
-                let merged = merge_node(graph, items, &live[i], &config[j], path)?;
+                merge_into(graph, items, &mut item, &config[j], path)?;
                 path.pop();
-                out.push(merged);
-                Ok(true)
+                out.push(item);
+                Ok::<bool, Error>(true)
             }
             None => {
                 out.push(config[j].clone());
@@ -330,23 +346,23 @@ fn merge_list(
             }
         }
     };
-    for (i, item) in live.iter().enumerate() {
+    for i in 0..live.len() {
         match &live_pes[i] {
             Some(pe) if config_index.contains_key(pe) => {
                 // Up to and including the next item both lists have.
                 while next < config.len() {
                     let j = next;
                     next += 1;
-                    if take(j, &mut out, path)? {
+                    if take(j, &mut live, &mut out, path)? {
                         break;
                     }
                 }
             }
-            _ => out.push(item.clone()),
+            _ => out.extend(live[i].take()),
         }
     }
     while next < config.len() {
-        take(next, &mut out, path)?;
+        take(next, &mut live, &mut out, path)?;
         next += 1;
     }
     Ok(out)

@@ -22,13 +22,22 @@ pub struct KubeplexServer {
 }
 
 impl KubeplexServer {
-    /// Starts `bin server` with a fresh data directory (SQLite store).
+    /// Starts `bin server` with a fresh data directory (SQLite store), the
+    /// API alone (no controllers: tests of the API machinery count objects).
     pub fn start(bin: impl Into<PathBuf>) -> anyhow::Result<Self> {
         Self::start_with(bin, &[])
     }
 
-    /// Starts `bin server` with extra arguments.
+    /// Starts `bin server` with extra arguments, the API alone.
     pub fn start_with(bin: impl Into<PathBuf>, args: &[&str]) -> anyhow::Result<Self> {
+        let mut all = vec!["--controllers=false"];
+        all.extend_from_slice(args);
+        Self::start_cluster(bin, &all)
+    }
+
+    /// Starts `bin server` with extra arguments and its controllers (a
+    /// working cluster; `--nodes FILE` adds simulated nodes).
+    pub fn start_cluster(bin: impl Into<PathBuf>, args: &[&str]) -> anyhow::Result<Self> {
         let dir = tempfile::Builder::new().prefix("kubeplex-e2e-").tempdir()?;
         let args = args.iter().map(|a| a.to_string()).collect();
         let mut server = KubeplexServer { bin: bin.into(), args, child: None, port: free_port()?, dir };

@@ -283,7 +283,7 @@ pub async fn serve(data_dir: PathBuf, listen: SocketAddr) -> anyhow::Result<()> 
         inflight: Default::default(),
     };
     let mut write_error = None;
-    let result = run(config, stop_signal(), |url, _kubeconfig| {
+    let result = run(config, stop_signal(), async |_| Ok(()), |url, _kubeconfig| {
         // Written aside and renamed, so the reader never sees half a URL.
         let partial = url_file.with_extension("partial");
         let written = std::fs::write(&partial, url).and_then(|()| std::fs::rename(&partial, &url_file));
