@@ -3,36 +3,24 @@
 //! runs with a pod IP, a pod asking for too many GPUs stays Pending with
 //! upstream's FailedScheduling message, and logs/exec answer as simulated.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::Method;
 use k8s_openapi::api::core::v1::Pod;
-use kubeplex_apiserver::api::ApiServer;
-use kubeplex_apiserver::crud;
 use kubeplex_manager::client::collection;
 use kubeplex_manager::{Context, Error, ObjectKey, nodes, scheduler};
-use kubeplex_store::{StoreOptions, StoreSpec};
 use serde_json::{Value, json};
 
 /// Polls `check` until it returns something, for at most 20 s.
-async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    for _ in 0..400 {
-        if let Some(v) = check() {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
+async fn eventually<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+    common::eventually_within(what, Duration::from_secs(20), check).await
 }
 
 async fn start() -> (Arc<Context>, std::path::PathBuf) {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("kubeplex-nodes-test-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = StoreSpec::Sqlite.open(&dir, &StoreOptions::default()).await.unwrap();
-    let api = Arc::new(ApiServer::new(store, "127.0.0.1:6443".to_owned()));
-    crud::bootstrap_cluster(&api, "root").await.unwrap();
+    let (api, dir) = common::api_server("nodes", None).await;
     let ctx = Context::new(api);
     let config = kubeplex_nodesim::default_config();
     scheduler::register(&ctx);
@@ -139,12 +127,7 @@ async fn pods_are_scheduled_and_run_on_simulated_nodes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn many_pods_start_quickly() {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("kubeplex-nodes-bench-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = StoreSpec::Sqlite.open(&dir, &StoreOptions::default()).await.unwrap();
-    let api = Arc::new(ApiServer::new(store, "127.0.0.1:6443".to_owned()));
-    crud::bootstrap_cluster(&api, "root").await.unwrap();
+    let (api, dir) = common::api_server("nodes-bench", None).await;
     let ctx = Context::new(api);
     let config = kubeplex_nodesim::parse_nodes_file(
         "clusters:\n  root:\n    podCIDR: 10.128.0.0/9\n    nodes:\n      - namePrefix: n-\n        count: 1000\n",

@@ -7,39 +7,26 @@
 //! namespace gets the `default` ServiceAccount (again when deleted) and the
 //! `kube-root-ca.crt` ConfigMap.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Namespace, Node, Pod, Service, ServiceAccount};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kubeplex_apiserver::api::ApiServer;
-use kubeplex_apiserver::crud;
 use kubeplex_manager::client::collection;
 use kubeplex_manager::{Context, Error, ObjectKey, endpoints, serviceaccounts};
-use kubeplex_store::{StoreOptions, StoreSpec};
 use serde_json::json;
 
 const CA: &str = "-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n";
 
 /// Polls `check` until it returns something, for at most 30 s.
-async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    for _ in 0..600 {
-        if let Some(v) = check() {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
+async fn eventually<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+    common::eventually_within(what, Duration::from_secs(30), check).await
 }
 
 async fn start() -> (Arc<Context>, std::path::PathBuf) {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("kubeplex-services-test-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = StoreSpec::Sqlite.open(&dir, &StoreOptions::default()).await.unwrap();
-    let api = Arc::new(ApiServer::new(store, "127.0.0.1:6443".to_owned()));
-    api.ca_cert_pem.set(CA.to_owned()).unwrap();
-    crud::bootstrap_cluster(&api, "root").await.unwrap();
+    let (api, dir) = common::api_server("services", Some(CA)).await;
     let ctx = Context::new(api);
     endpoints::register(&ctx);
     serviceaccounts::register(&ctx);

@@ -5,37 +5,25 @@
 //! down deletes pods; a Job of 2 completions creates pods one at a time and
 //! completes once they succeed (marked Succeeded here, no node needed).
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event, Pod};
-use kubeplex_apiserver::api::ApiServer;
-use kubeplex_apiserver::crud;
 use kubeplex_manager::client::collection;
 use kubeplex_manager::{Context, ObjectKey, deployment, job, nodes, replicaset, scheduler};
-use kubeplex_store::{StoreOptions, StoreSpec};
 use serde_json::{Value, json};
 
 /// Polls `check` until it returns something, for at most 30 s.
-async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    for _ in 0..600 {
-        if let Some(v) = check() {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
+async fn eventually<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+    common::eventually_within(what, Duration::from_secs(30), check).await
 }
 
 async fn start(with_nodes: bool) -> (Arc<Context>, std::path::PathBuf) {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("kubeplex-workloads-test-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = StoreSpec::Sqlite.open(&dir, &StoreOptions::default()).await.unwrap();
-    let api = Arc::new(ApiServer::new(store, "127.0.0.1:6443".to_owned()));
-    crud::bootstrap_cluster(&api, "root").await.unwrap();
+    let (api, dir) = common::api_server("workloads", None).await;
     let ctx = Context::new(api);
     replicaset::register(&ctx);
     deployment::register(&ctx);
