@@ -28,6 +28,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod cluster;
 pub mod stats;
 pub mod table;
 pub mod workloads;

@@ -5,10 +5,11 @@
 //! cargo run --release -p kubeplex-bench -- store [--backends sqlite,etcd] [--duration 5s] ...
 //! cargo run --release -p kubeplex-bench -- api [--clients 64] [--watchers 1000] [--clusters 10000] [--crds 20] ...
 //! cargo run --release -p kubeplex-bench -- apply [--objects 1000] [--kubectl PATH] ...
+//! cargo run --release -p kubeplex-bench -- cluster [--nodes 1000] [--deployments 300] [--replicas 100] ...
 //! ```
 //!
-//! `serve` (hidden) is the API server the `api` and `apply` benchmarks start
-//! as a child process: this same binary, re-executed.
+//! `serve` (hidden) is the API server the `api`, `apply` and `cluster`
+//! benchmarks start as a child process: this same binary, re-executed.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use kubeplex_bench::api::workloads::ApiParams;
 use kubeplex_bench::api::{ApiBenchConfig, run_api_bench};
 use kubeplex_bench::apply::ssa::SsaParams;
 use kubeplex_bench::apply::{ApplyBenchConfig, ApplyParams, kubectl_from_env, run_apply_bench};
+use kubeplex_bench::cluster::{ClusterBenchConfig, ClusterParams, run_cluster_bench};
 use kubeplex_bench::workloads::WorkloadParams;
 
 /// The server allocates and frees many small JSON values per request;
@@ -53,6 +55,11 @@ enum Command {
     /// server-side apply of typical Deployments against merge patches and
     /// PUTs; last, the kubectl/API wall-time ratio.
     Apply(ApplyArgs),
+    /// A working cluster at scale: the server with its controllers,
+    /// scheduler and many simulated nodes; Deployments created, their pods
+    /// watched until all are Running; prints the steps, the targets and,
+    /// last, the pods Running per second.
+    Cluster(ClusterArgs),
     /// Runs the API server for the `api` benchmark (started by it).
     #[command(hide = true)]
     Serve(ServeArgs),
@@ -219,6 +226,52 @@ impl ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+struct ClusterArgs {
+    /// Simulated nodes (32 CPU, 128Gi, 110 pods each).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    nodes: u32,
+
+    /// Deployments created.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    deployments: u32,
+
+    /// Replicas of each Deployment.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    replicas: u32,
+
+    /// Namespaces the Deployments are spread over.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    namespaces: u32,
+
+    /// Concurrent connections creating the Deployments.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    creators: u32,
+
+    /// How long to wait for every pod to be Running.
+    #[arg(long, value_parser = parse_duration, default_value = "300s")]
+    timeout: Duration,
+
+    /// Where to make the temporary directories (nodes file, server data).
+    #[arg(long)]
+    tmp_dir: Option<PathBuf>,
+}
+
+impl ClusterArgs {
+    fn config(self, server_exe: PathBuf) -> ClusterBenchConfig {
+        let params = ClusterParams {
+            nodes: self.nodes as usize,
+            deployments: self.deployments as usize,
+            replicas: self.replicas as usize,
+            namespaces: self.namespaces as usize,
+            creators: self.creators as usize,
+            timeout: self.timeout,
+            ..ClusterParams::default()
+        };
+        ClusterBenchConfig { params, temp_parent: self.tmp_dir, ..ClusterBenchConfig::new(server_exe) }
+    }
+}
+
+#[derive(Debug, Args)]
 struct ServeArgs {
     /// The server's data directory.
     #[arg(long)]
@@ -227,6 +280,10 @@ struct ServeArgs {
     /// Where to listen (the port may be 0).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
+
+    /// Run the controllers, the scheduler and these simulated nodes too.
+    #[arg(long)]
+    nodes: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -311,96 +368,71 @@ impl StoreArgs {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let progress = |line: &str| eprintln!("[bench] {line}");
+    // On Ctrl-C a run is dropped: servers killed by PID, etcd and kubectl
+    // stopped, temporary directories removed.
     match cli.command {
         Command::Store(args) => {
             let config = args.config();
-            let progress = |line: &str| eprintln!("[bench] {line}");
-            // On Ctrl-C the run is dropped, which stops the etcd it started
-            // and removes its temporary directories.
-            let outcome = tokio::select! {
-                outcome = run_store_bench(&config, &progress) => outcome,
-                _ = tokio::signal::ctrl_c() => {
-                    eprintln!("kubeplex-bench store: interrupted");
-                    return ExitCode::from(130);
-                }
-            };
-            match outcome {
-                Ok(report) => {
-                    print!("{}", report.render());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("kubeplex-bench store: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
+            report("store", async { Ok(run_store_bench(&config, &progress).await?.render()) }).await
         }
-        Command::Api(args) => {
-            let exe = match std::env::current_exe() {
-                Ok(exe) => exe,
-                Err(e) => {
-                    eprintln!("kubeplex-bench api: cannot find this executable to start the server: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let config = args.config(exe);
-            let progress = |line: &str| eprintln!("[bench] {line}");
-            // On Ctrl-C the run is dropped, which kills the server by its PID
-            // and removes its data directory.
-            let outcome = tokio::select! {
-                outcome = run_api_bench(&config, &progress) => outcome,
-                _ = tokio::signal::ctrl_c() => {
-                    eprintln!("kubeplex-bench api: interrupted");
-                    return ExitCode::from(130);
-                }
-            };
-            match outcome {
-                Ok(report) => {
-                    print!("{}", report.render());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("kubeplex-bench api: {e:#}");
-                    ExitCode::FAILURE
-                }
+        Command::Api(args) => match server_exe("api") {
+            Ok(exe) => {
+                let config = args.config(exe);
+                report("api", async { Ok(run_api_bench(&config, &progress).await?.render()) }).await
             }
-        }
-        Command::Apply(args) => {
-            let exe = match std::env::current_exe() {
-                Ok(exe) => exe,
-                Err(e) => {
-                    eprintln!("kubeplex-bench apply: cannot find this executable to start the server: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let config = args.config(exe);
-            let progress = |line: &str| eprintln!("[bench] {line}");
-            // On Ctrl-C the run is dropped: servers killed by PID, kubectl
-            // killed, temporary directories removed.
-            let outcome = tokio::select! {
-                outcome = run_apply_bench(&config, &progress) => outcome,
-                _ = tokio::signal::ctrl_c() => {
-                    eprintln!("kubeplex-bench apply: interrupted");
-                    return ExitCode::from(130);
-                }
-            };
-            match outcome {
-                Ok(report) => {
-                    print!("{}", report.render());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("kubeplex-bench apply: {e:#}");
-                    ExitCode::FAILURE
-                }
+            Err(code) => code,
+        },
+        Command::Apply(args) => match server_exe("apply") {
+            Ok(exe) => {
+                let config = args.config(exe);
+                report("apply", async { Ok(run_apply_bench(&config, &progress).await?.render()) }).await
             }
-        }
-        Command::Serve(args) => match kubeplex_bench::api::process::serve(args.data_dir, args.listen).await {
+            Err(code) => code,
+        },
+        Command::Cluster(args) => match server_exe("cluster") {
+            Ok(exe) => {
+                let config = args.config(exe);
+                report("cluster", async { Ok(run_cluster_bench(&config, &progress).await?.render()) }).await
+            }
+            Err(code) => code,
+        },
+        Command::Serve(args) => match kubeplex_bench::api::process::serve(args.data_dir, args.listen, args.nodes).await
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("kubeplex-bench serve: {e:#}");
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// This executable, which the benchmarks start again as their server.
+fn server_exe(bench: &str) -> Result<PathBuf, ExitCode> {
+    std::env::current_exe().map_err(|e| {
+        eprintln!("kubeplex-bench {bench}: cannot find this executable to start the server: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+/// Runs a benchmark until it ends or Ctrl-C; prints its report on stdout.
+async fn report(bench: &str, run: impl std::future::Future<Output = anyhow::Result<String>>) -> ExitCode {
+    let outcome = tokio::select! {
+        outcome = run => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("kubeplex-bench {bench}: interrupted");
+            return ExitCode::from(130);
+        }
+    };
+    match outcome {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kubeplex-bench {bench}: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -485,6 +485,7 @@ pub async fn run_api_bench(config: &ApiBenchConfig, progress: &(dyn Fn(&str) + S
         &config.server_exe,
         config.temp_parent.as_deref(),
         "kubeplex-bench-api-",
+        &[],
         config.start_timeout,
     )
     .await?;

@@ -41,15 +41,21 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `exe serve --data-dir DATA_DIR --listen 127.0.0.1:0` and waits
-    /// (up to `timeout`) until it has written its kubeconfig and URL.
-    pub async fn start(exe: &Path, data_dir: &Path, timeout: Duration) -> anyhow::Result<ServerProcess> {
+    /// Starts `exe serve --data-dir DATA_DIR --listen 127.0.0.1:0 ARGS…` and
+    /// waits (up to `timeout`) until it has written its kubeconfig and URL.
+    pub async fn start(
+        exe: &Path,
+        data_dir: &Path,
+        args: &[String],
+        timeout: Duration,
+    ) -> anyhow::Result<ServerProcess> {
         let child = Command::new(exe)
             .arg("serve")
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--listen")
             .arg("127.0.0.1:0")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -136,11 +142,13 @@ pub struct FreshServer {
 
 impl FreshServer {
     /// Makes a temporary directory `PREFIX…` (in `temp_parent`, default the
-    /// system's) and starts the server with its data in `DIR/data`.
+    /// system's) and starts the server with its data in `DIR/data` and the
+    /// further `args` of `serve`.
     pub async fn start(
         exe: &Path,
         temp_parent: Option<&Path>,
         prefix: &str,
+        args: &[String],
         timeout: Duration,
     ) -> anyhow::Result<FreshServer> {
         let mut builder = tempfile::Builder::new();
@@ -154,7 +162,7 @@ impl FreshServer {
         }
         .context("creating the server's data directory")?;
         let data_dir = temp.path().join("data");
-        let server = ServerProcess::start(exe, &data_dir, timeout).await?;
+        let server = ServerProcess::start(exe, &data_dir, args, timeout).await?;
         Ok(FreshServer { server, data_dir, temp })
     }
 
@@ -271,9 +279,19 @@ fn addr_of_url(url: &str) -> Option<SocketAddr> {
 
 /// The hidden `serve` subcommand: runs the API server on the SQLite store in
 /// `data_dir` until Ctrl-C, SIGTERM or the end of stdin; writes
-/// `DATA_DIR/bench-server.url` once ready.
-pub async fn serve(data_dir: PathBuf, listen: SocketAddr) -> anyhow::Result<()> {
+/// `DATA_DIR/bench-server.url` once ready. With a nodes file it also runs
+/// the controllers, the scheduler and those simulated nodes (as `kubeplex
+/// server --nodes FILE`); without, the API alone.
+pub async fn serve(data_dir: PathBuf, listen: SocketAddr, nodes: Option<PathBuf>) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let nodes = match nodes {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let config = kubeplex_nodesim::parse_nodes_file(&text).with_context(|| format!("{}", path.display()))?;
+            Some(config)
+        }
+        None => None,
+    };
     let url_file = data_dir.join(URL_FILE);
     let config = ServerConfig {
         data_dir,
@@ -283,7 +301,14 @@ pub async fn serve(data_dir: PathBuf, listen: SocketAddr) -> anyhow::Result<()> 
         inflight: Default::default(),
     };
     let mut write_error = None;
-    let result = run(config, stop_signal(), async |_| Ok(()), |url, _kubeconfig| {
+    let components = async |api| match nodes {
+        Some(nodes) => {
+            let manager = kubeplex_manager::ManagerConfig { nodes: Some(nodes) };
+            kubeplex_manager::start(api, manager).await.map(drop).map_err(|e| e.to_string())
+        }
+        None => Ok(()),
+    };
+    let result = run(config, stop_signal(), components, |url, _kubeconfig| {
         // Written aside and renamed, so the reader never sees half a URL.
         let partial = url_file.with_extension("partial");
         let written = std::fs::write(&partial, url).and_then(|()| std::fs::rename(&partial, &url_file));

@@ -433,6 +433,7 @@ async fn fresh_server(config: &ApplyBenchConfig, part: &str) -> anyhow::Result<(
         &config.server_exe,
         config.temp_parent.as_deref(),
         &format!("kubeplex-bench-apply-{part}-"),
+        &[],
         config.start_timeout,
     )
     .await
