@@ -5,12 +5,18 @@
 //! The stored bytes never hold `metadata.resourceVersion`: it is the store's
 //! revision of the key, set when an object is read, so it cannot go stale.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use kubeplex_core::names;
 use kubeplex_core::resource::ResourceDef;
 use kubeplex_core::status::{ApiError, cause};
 use kubeplex_store::{KeyValue, Revision};
 use rand::Rng;
+use serde::de::IgnoredAny;
+use serde::ser::SerializeMap as _;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 /// The key of one object.
@@ -32,11 +38,83 @@ pub fn prefix(def: &ResourceDef, cluster: &str, namespace: Option<&str>) -> Stri
 
 /// The bytes stored for `object` (without its resourceVersion).
 pub fn encode(object: &Value) -> Result<Bytes, ApiError> {
-    let mut object = object.clone();
-    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.shift_remove("resourceVersion");
+    serde_json::to_vec(&Stored(object))
+        .map(Bytes::from)
+        .map_err(|e| ApiError::internal(format!("encoding object: {e}")))
+}
+
+/// An object serialized as stored: every member but `metadata.resourceVersion`
+/// (written without copying the object first).
+struct Stored<'a>(&'a Value);
+
+impl Serialize for Stored<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Value::Object(top) = self.0 else { return self.0.serialize(serializer) };
+        let mut map = serializer.serialize_map(Some(top.len()))?;
+        for (key, value) in top {
+            match value {
+                Value::Object(meta) if key == "metadata" => map.serialize_entry(key, &WithoutResourceVersion(meta))?,
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
     }
-    serde_json::to_vec(&object).map(Bytes::from).map_err(|e| ApiError::internal(format!("encoding object: {e}")))
+}
+
+struct WithoutResourceVersion<'a>(&'a Map<String, Value>);
+
+impl Serialize for WithoutResourceVersion<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.0.iter().filter(|(k, _)| *k != "resourceVersion") {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The bytes of an object as served at `revision`, straight from its stored
+/// bytes: `metadata.resourceVersion` is spliced in as the last member of
+/// `metadata` (where [`decode_at`] puts it) without building a value; also
+/// its labels. The same result as decoding, setting the revision and
+/// encoding again, at the cost of one scan.
+pub fn served_bytes(stored: &[u8], revision: Revision) -> Result<(Bytes, BTreeMap<String, String>), ApiError> {
+    #[derive(Deserialize)]
+    struct Top<'a> {
+        #[serde(borrow, default)]
+        metadata: Option<&'a RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct Meta {
+        #[serde(default)]
+        labels: Option<Map<String, Value>>,
+        #[serde(default, rename = "resourceVersion")]
+        resource_version: Option<IgnoredAny>,
+    }
+    let corrupt = |e: serde_json::Error| ApiError::internal(format!("stored object is not valid JSON: {e}"));
+    let top: Top<'_> = serde_json::from_slice(stored).map_err(corrupt)?;
+    let meta_text = top.metadata.map(RawValue::get).filter(|m| m.starts_with('{') && m.ends_with('}'));
+    let parsed =
+        meta_text.map(|m| serde_json::from_str::<Meta>(m).map(|meta| (m, meta))).transpose().map_err(corrupt)?;
+    let Some((meta_text, meta)) = parsed.filter(|(_, meta)| meta.resource_version.is_none()) else {
+        // No metadata object (or, from elsewhere, one with a version): the long way.
+        let object = decode_at(stored, revision)?;
+        let json = serde_json::to_vec(&object).map_err(|e| ApiError::internal(format!("encoding object: {e}")))?;
+        return Ok((Bytes::from(json), labels(&object)));
+    };
+    // The closing brace of metadata, as an offset into `stored`.
+    let close = meta_text.as_ptr() as usize - stored.as_ptr() as usize + meta_text.len() - 1;
+    let empty = meta_text[1..meta_text.len() - 1].trim().is_empty();
+    let member = format!("{}\"resourceVersion\":\"{revision}\"", if empty { "" } else { "," });
+    let mut json = Vec::with_capacity(stored.len() + member.len());
+    json.extend_from_slice(&stored[..close]);
+    json.extend_from_slice(member.as_bytes());
+    json.extend_from_slice(&stored[close..]);
+    let labels = meta
+        .labels
+        .map(|l| l.into_iter().filter_map(|(k, v)| Some((k, v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default();
+    Ok((Bytes::from(json), labels))
 }
 
 /// The object stored in `kv`, with its resourceVersion.
@@ -240,6 +318,34 @@ mod tests {
         let bytes = encode(&obj).unwrap();
         assert!(!String::from_utf8_lossy(&bytes).contains("resourceVersion"));
         assert_eq!(decode_at(&bytes, 42).unwrap()["metadata"]["resourceVersion"], "42");
+    }
+
+    #[test]
+    fn served_bytes_are_the_decoded_object_encoded_again() {
+        let objects = [
+            json!({"kind": "Pod", "metadata": {"name": "a", "labels": {"app": "web", "n": 1}, "uid": "u"},
+                   "spec": {"x": "}\"{", "metadata": {}}}),
+            json!({"metadata": {}, "data": {"k": "v"}}),
+            json!({"metadata": {"name": "été \"q\""}, "z": [1, {"metadata": 2}]}),
+            json!({"data": "no metadata"}),
+            json!({"metadata": "not an object"}),
+        ];
+        for object in objects {
+            let stored = encode(&object).unwrap();
+            let (bytes, labels) = served_bytes(&stored, 42).unwrap();
+            let decoded = decode_at(&stored, 42).unwrap();
+            assert_eq!(bytes, serde_json::to_vec(&decoded).unwrap(), "{object}");
+            assert_eq!(labels, super::labels(&decoded), "{object}");
+        }
+        // Whitespace around metadata's members, as another writer might store it.
+        let spaced = br#"{ "metadata" : { } , "a" : 1 }"#;
+        let (bytes, _) = served_bytes(spaced, 7).unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap(), decode_at(spaced, 7).unwrap());
+        // A stored resourceVersion (never written by kubeplex) is replaced, not repeated.
+        let versioned = br#"{"metadata":{"resourceVersion":"3","name":"a"}}"#;
+        let (bytes, _) = served_bytes(versioned, 9).unwrap();
+        assert_eq!(bytes, serde_json::to_vec(&decode_at(versioned, 9).unwrap()).unwrap());
+        assert!(served_bytes(b"{not json", 1).is_err());
     }
 
     #[test]

@@ -44,9 +44,10 @@ pub struct CachedObject {
 }
 
 impl CachedObject {
-    fn new(key: String, revision: Revision, object: &Value) -> Result<Self, ApiError> {
-        let json = serde_json::to_vec(object).map_err(|e| ApiError::internal(format!("encoding object: {e}")))?;
-        Ok(CachedObject { key, revision, json: Bytes::from(json), labels: objects::labels(object) })
+    /// The object stored as `stored` at `revision`.
+    fn new(key: String, revision: Revision, stored: &[u8]) -> Result<Self, ApiError> {
+        let (json, labels) = objects::served_bytes(stored, revision)?;
+        Ok(CachedObject { key, revision, json, labels })
     }
 
     /// The object, parsed.
@@ -140,8 +141,7 @@ impl WatchCache {
         let page = store.range(RangeRequest::prefix(prefix.clone())).await.map_err(store_error)?;
         let mut objects = BTreeMap::new();
         for kv in &page.kvs {
-            let object = objects::decode(kv)?;
-            objects.insert(kv.key.clone(), Arc::new(CachedObject::new(kv.key.clone(), kv.mod_revision, &object)?));
+            objects.insert(kv.key.clone(), Arc::new(CachedObject::new(kv.key.clone(), kv.mod_revision, &kv.value)?));
         }
         let events = store.watch(&prefix, page.revision).await.map_err(store_error)?;
         let cache = Arc::new(WatchCache {
@@ -199,13 +199,12 @@ impl WatchCache {
     fn apply(&self, event: Event) -> Result<(), ApiError> {
         let (cached, key) = match &event {
             Event::Put { kv, prev } => {
-                let object = Arc::new(CachedObject::new(kv.key.clone(), kv.mod_revision, &objects::decode(kv)?)?);
+                let object = Arc::new(CachedObject::new(kv.key.clone(), kv.mod_revision, &kv.value)?);
                 let kind = if prev.is_some() { EventType::Modified } else { EventType::Added };
                 (CachedEvent { revision: kv.mod_revision, kind, object, prev: None }, kv.key.clone())
             }
             Event::Delete { key, revision, prev } => {
-                let object =
-                    Arc::new(CachedObject::new(key.clone(), *revision, &objects::decode_at(&prev.value, *revision)?)?);
+                let object = Arc::new(CachedObject::new(key.clone(), *revision, &prev.value)?);
                 (CachedEvent { revision: *revision, kind: EventType::Deleted, object, prev: None }, key.clone())
             }
         };

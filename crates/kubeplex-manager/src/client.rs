@@ -23,6 +23,11 @@ use crate::Error;
 /// The field manager (and user agent) of kubeplex's controllers.
 pub const FIELD_MANAGER: &str = "kubeplex-controller-manager";
 
+/// The query of every write: the controllers' field manager, and no
+/// unknown-field check (bodies are typed objects, serialized here, so the
+/// check could never find anything and would cost a second parse).
+const WRITE_QUERY: &str = "fieldManager=kubeplex-controller-manager&fieldValidation=Ignore";
+
 /// Sends requests to the API server in-process.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -83,23 +88,23 @@ impl Client {
 
     /// `POST` of `object` to the collection at `path`.
     pub async fn create<T: Serialize + DeserializeOwned>(&self, path: &str, object: &T) -> Result<T, Error> {
-        self.json(Method::POST, &format!("{path}?fieldManager={FIELD_MANAGER}"), "application/json", object).await
+        self.json(Method::POST, &format!("{path}?{WRITE_QUERY}"), "application/json", object).await
     }
 
     /// `PUT` of `object` at `path` (the object, or its `/status`).
     pub async fn replace<T: Serialize + DeserializeOwned>(&self, path: &str, object: &T) -> Result<T, Error> {
-        self.json(Method::PUT, &format!("{path}?fieldManager={FIELD_MANAGER}"), "application/json", object).await
+        self.json(Method::PUT, &format!("{path}?{WRITE_QUERY}"), "application/json", object).await
     }
 
     /// A JSON merge patch of the object at `path`.
     pub async fn merge_patch<T: DeserializeOwned>(&self, path: &str, patch: &Value) -> Result<T, Error> {
-        let path = format!("{path}?fieldManager={FIELD_MANAGER}");
+        let path = format!("{path}?{WRITE_QUERY}");
         self.json(Method::PATCH, &path, "application/merge-patch+json", patch).await
     }
 
     /// A strategic merge patch of the object at `path`.
     pub async fn strategic_patch<T: DeserializeOwned>(&self, path: &str, patch: &Value) -> Result<T, Error> {
-        let path = format!("{path}?fieldManager={FIELD_MANAGER}");
+        let path = format!("{path}?{WRITE_QUERY}");
         self.json(Method::PATCH, &path, "application/strategic-merge-patch+json", patch).await
     }
 
@@ -136,5 +141,10 @@ mod tests {
     fn collections_are_addressed_per_cluster() {
         assert_eq!(collection("root", "v1", Some("demo"), "pods"), "/clusters/root/api/v1/namespaces/demo/pods");
         assert_eq!(collection("t1", "apps/v1", None, "deployments"), "/clusters/t1/apis/apps/v1/deployments");
+    }
+
+    #[test]
+    fn writes_name_the_field_manager() {
+        assert!(WRITE_QUERY.starts_with(&format!("fieldManager={FIELD_MANAGER}&")));
     }
 }
