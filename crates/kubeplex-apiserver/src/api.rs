@@ -74,8 +74,7 @@ impl ApiServer {
         }
         let def = self.logical_clusters();
         let key = objects::key(&def, ROOT_CLUSTER, None, cluster);
-        let object = crud::cached_or_stored(self, &def, &key).await?;
-        Ok(object.map(|o| crate::clusters::terminating(&o)))
+        crud::deletion_pending(self, &def, &key).await
     }
 }
 

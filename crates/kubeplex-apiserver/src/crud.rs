@@ -275,10 +275,10 @@ async fn admit_namespace(api: &Arc<ApiServer>, t: &Target, name: &str) -> Result
     let Some(ns) = t.namespace.as_deref() else { return Ok(()) };
     let namespaces = api.builtin("", "v1", "namespaces");
     let key = objects::key(&namespaces, &t.cluster, None, ns);
-    let Some(namespace) = cached_or_stored(api, &namespaces, &key).await? else {
+    let Some(terminating) = deletion_pending(api, &namespaces, &key).await? else {
         return Err(ApiError::not_found("namespaces", "", ns));
     };
-    if meta(&namespace).contains_key("deletionTimestamp") {
+    if terminating {
         return Err(ApiError::forbidden(
             &t.def.plural,
             &t.def.group,
@@ -289,16 +289,33 @@ async fn admit_namespace(api: &Arc<ApiServer>, t: &Target, name: &str) -> Result
     Ok(())
 }
 
-/// An object read from the watch cache of its storage resource, or from the
-/// store when the cache does not (yet) hold it: the cache may trail a write
-/// just acknowledged, never the other way round.
-pub async fn cached_or_stored(api: &ApiServer, def: &ResourceDef, key: &str) -> Result<Option<Value>, ApiError> {
+/// Whether the object at `key` exists and, if so, whether its deletion is
+/// pending (`metadata.deletionTimestamp`, the only field read). From the
+/// watch cache of its storage resource, or from the store when the cache
+/// does not (yet) hold it: the cache may trail a write just acknowledged,
+/// never the other way round.
+pub async fn deletion_pending(api: &ApiServer, def: &ResourceDef, key: &str) -> Result<Option<bool>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Object {
+        #[serde(default)]
+        metadata: Metadata,
+    }
+    #[derive(Default, serde::Deserialize)]
+    struct Metadata {
+        #[serde(default, rename = "deletionTimestamp")]
+        deletion_timestamp: Option<serde::de::IgnoredAny>,
+    }
+    let pending = |bytes: &[u8]| {
+        serde_json::from_slice::<Object>(bytes)
+            .map(|o| o.metadata.deletion_timestamp.is_some())
+            .map_err(|e| ApiError::internal(format!("stored object is not valid JSON: {e}")))
+    };
     let cache = api.caches.get(&def.storage).await?;
     if let Some(object) = cache.get(key) {
-        return object.value().map(Some);
+        return pending(&object.json).map(Some);
     }
     match api.store.get(key, None).await.map_err(store_error)? {
-        Some(kv) => objects::decode(&kv).map(Some),
+        Some(kv) => pending(&kv.value).map(Some),
         None => Ok(None),
     }
 }
@@ -979,12 +996,27 @@ async fn delete_one(api: &Arc<ApiServer>, t: &Target, opts: &DeleteOptions) -> R
             };
         }
         // Deletion is pending: finalizers or a grace period must run out.
-        if meta(&object).contains_key("deletionTimestamp") && gc_finalizer.is_none() {
-            return Ok(object);
-        }
+        // The deletion time is the request's plus the grace period; a
+        // pending deletion changes only for a shorter grace period, which
+        // moves its time earlier by the difference (upstream's BeforeDelete).
+        let pending_since = meta_str(&object, "deletionTimestamp").map(str::to_owned);
+        let current_grace = meta(&object).get("deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0);
         let m = meta_mut(&mut object);
-        m.entry("deletionTimestamp").or_insert_with(|| json!(objects::now()));
-        m.insert("deletionGracePeriodSeconds".into(), json!(graceful));
+        match pending_since {
+            None => {
+                m.insert("deletionTimestamp".into(), json!(objects::time_after(None, graceful)));
+                m.insert("deletionGracePeriodSeconds".into(), json!(graceful));
+            }
+            Some(since) if opts.grace_period.is_some() && graceful < current_grace => {
+                m.insert(
+                    "deletionTimestamp".into(),
+                    json!(objects::time_after(Some(&since), graceful - current_grace)),
+                );
+                m.insert("deletionGracePeriodSeconds".into(), json!(graceful));
+            }
+            Some(_) if gc_finalizer.is_some() => {}
+            Some(_) => return Ok(object),
+        }
         if object["kind"] == "Namespace" && object["apiVersion"] == "v1" {
             object["status"]["phase"] = json!("Terminating");
         }

@@ -170,6 +170,14 @@ pub fn now() -> String {
     jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// `seconds` after the RFC 3339 time `from` (now when `None` or unreadable),
+/// in the same whole-second form as [`now`].
+pub fn time_after(from: Option<&str>, seconds: i64) -> String {
+    let from = from.and_then(|t| t.parse::<jiff::Timestamp>().ok()).unwrap_or_else(jiff::Timestamp::now);
+    let at = from.checked_add(jiff::SignedDuration::from_secs(seconds)).unwrap_or(from);
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// A random (version 4) UUID.
 pub fn new_uid() -> String {
     let mut b: [u8; 16] = rand::rng().random();
@@ -310,6 +318,15 @@ mod tests {
         assert_eq!(prefix(pods, "t1", None), "/registry/pods/t1/");
         let ns = find(BUILTIN, "", "v1", "namespaces").unwrap();
         assert_eq!(key(ns, "root", None, "demo"), "/registry/namespaces/root/demo");
+    }
+
+    #[test]
+    fn times_after() {
+        assert_eq!(time_after(Some("2026-01-01T00:00:30Z"), -20), "2026-01-01T00:00:10Z");
+        assert_eq!(time_after(Some("2026-01-01T23:59:59Z"), 30), "2026-01-02T00:00:29Z");
+        let soon: jiff::Timestamp = time_after(None, 30).parse().unwrap();
+        let wait = soon.duration_since(jiff::Timestamp::now()).as_secs();
+        assert!((28..=30).contains(&wait), "{wait}");
     }
 
     #[test]

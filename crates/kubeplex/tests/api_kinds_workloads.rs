@@ -282,8 +282,31 @@ fn scale_validation_and_eviction() {
     assert_eq!(budget["status"]["disruptionsAllowed"], 0);
     assert!(budget["status"]["disruptedPods"]["guarded"].is_string(), "{budget}");
     // The pod is bound to a node: it terminates gracefully.
-    let deleting = k32.ok(&["get", "pod", "guarded", "-o", "jsonpath={.metadata.deletionTimestamp}"]).unwrap();
-    assert!(!deleting.is_empty());
+    // Its deletion time is the request's plus the grace period (30 s by
+    // default); a shorter grace period moves it earlier by the difference.
+    let deletion = || {
+        let out = k32
+            .ok(&[
+                "get",
+                "pod",
+                "guarded",
+                "-o",
+                "jsonpath={.metadata.deletionTimestamp} {.metadata.deletionGracePeriodSeconds}",
+            ])
+            .unwrap();
+        let (at, grace) = out.trim().split_once(' ').unwrap_or_else(|| panic!("{out:?}"));
+        (at.parse::<jiff::Timestamp>().unwrap_or_else(|e| panic!("{at}: {e}")), grace.to_owned())
+    };
+    let (at, grace) = deletion();
+    assert_eq!(grace, "30");
+    let ahead = at.duration_since(jiff::Timestamp::now()).as_secs();
+    assert!((20..=31).contains(&ahead), "deletionTimestamp {at} is {ahead} s ahead");
+    k32.ok(&["delete", "pod", "guarded", "--grace-period=5", "--wait=false"]).unwrap();
+    let (sooner, grace) = deletion();
+    assert_eq!(grace, "5");
+    assert_eq!(at.duration_since(sooner).as_secs(), 25, "{at} then {sooner}");
+    k32.ok(&["delete", "pod", "guarded", "--grace-period=10", "--wait=false"]).unwrap();
+    assert_eq!(deletion(), (sooner, "5".to_owned()), "a longer grace period changes nothing");
 
     // Two budgets for one pod are refused; a missing pod is a 404.
     create(&k32, &pod("twice"));
