@@ -613,6 +613,13 @@ fn scale_selector(def: &ResourceDef, selector: &Value) -> String {
     kubeplex_core::selector::LabelSelector::from_api_json(selector).map(|s| s.to_string()).unwrap_or_default()
 }
 
+/// Whether a `status` write takes the body's metadata (all but name,
+/// namespace, labels and the server's fields) rather than only its status:
+/// apps/v1 Deployments, as upstream's `deploymentStatusStrategy`.
+fn status_keeps_metadata(def: &ResourceDef) -> bool {
+    def.group == "apps" && def.kind == "Deployment"
+}
+
 /// Builds the replacement of `old` from the body of a `PUT` to the object
 /// or one of its subresources.
 pub fn replacement(t: &Target, old: &Value, body: &Value) -> Result<Value, ApiError> {
@@ -633,6 +640,22 @@ pub fn replacement(t: &Target, old: &Value, body: &Value) -> Result<Value, ApiEr
         Some("status" | "approval") => {
             let mut new = old.clone();
             new["status"] = body.get("status").cloned().unwrap_or(Value::Null);
+            if status_keeps_metadata(&t.def)
+                && let Some(metadata) = body.get("metadata").filter(|m| m.is_object())
+            {
+                // Upstream's Deployment status strategy keeps the body's
+                // metadata but its labels (the controller writes the revision
+                // annotation with the status, which bumps no generation).
+                new["metadata"] = metadata.clone();
+                let m = meta_mut(&mut new);
+                for field in ["name", "namespace", "labels"] {
+                    match meta(old).get(field) {
+                        Some(v) => m.insert(field.into(), v.clone()),
+                        None => m.shift_remove(field),
+                    };
+                }
+                objects::carry_over(&mut new, old);
+            }
             meta_mut(&mut new).insert("resourceVersion".into(), body["metadata"]["resourceVersion"].clone());
             new
         }

@@ -9,15 +9,14 @@
 //!  ReplicaSet event ─► controller (kind Deployment) ─► queue   (orphan ─► every matching Deployment)
 //!  pod deleted (Recreate) ─► its RS's Deployment ───► queue
 //!  worker: claim RSs ─► sync_deployment ─► create RS (409 ─► on_create_conflict; error ─► on_create_failed)
-//!          ─► PUT updated RSs ─► DELETE old RSs ─► merge-patch the revision annotation
-//!          ─► PUT deployments/NAME/status ─► events ─► requeue_after
+//!          ─► PUT updated RSs ─► DELETE old RSs
+//!          ─► PUT deployments/NAME/status (with the revision annotation) ─► events ─► requeue_after
 //! ```
 //!
-//! The revision annotation travels with the status PUT, as upstream; kubeplex's
-//! `deployments/status` currently keeps only the status of the body (upstream
-//! keeps metadata but labels), so when the reply lacks the annotation it is
-//! merge-patched on the Deployment (which, as upstream for any annotation
-//! change, bumps `metadata.generation`).
+//! The revision annotation travels with the status PUT, as upstream:
+//! `deployments/status` keeps the body's metadata but its labels, and a
+//! status write bumps no `metadata.generation` (an annotation change on the
+//! Deployment itself would).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -294,24 +293,12 @@ impl Controller {
             }
         }
         // The revision annotation goes with the status (upstream's status
-        // strategy keeps annotations); if the API dropped it, a merge patch.
+        // strategy keeps annotations).
         let revision = plan.revision_annotation.as_deref();
-        let mut written: Option<Deployment> = None;
-        if let Some(status) = plan.status {
-            match self.put_status(ctx, key, d, status, revision).await? {
-                Some(updated) => written = Some(updated),
-                None => return Ok(()),
-            }
-        }
-        if let Some(revision) = revision
-            && written.as_ref().is_none_or(|w| annotation(w, REVISION_ANNOTATION) != Some(revision))
+        if let Some(status) = plan.status.or_else(|| revision.map(|_| d.status.clone().unwrap_or_default()))
+            && !self.put_status(ctx, key, d, status, revision).await?
         {
-            let patch = json!({"metadata": {"annotations": {REVISION_ANNOTATION: revision}}});
-            match ctx.client.merge_patch::<Deployment>(&deployment_path(key), &patch).await {
-                Ok(_) => {}
-                Err(e) if e.is_not_found() => return Ok(()),
-                Err(e) => return Err(e),
-            }
+            return Ok(());
         }
         for event in &plan.events {
             self.recorder.record(ctx, &involved, event.type_, event.reason, &event.message);
@@ -323,8 +310,8 @@ impl Controller {
     }
 
     /// PUT `deployments/NAME/status` (with the revision annotation when
-    /// given); `None` on a conflict: a newer Deployment is on its way through
-    /// the informer, which queues another sync.
+    /// given); `false` on a conflict: a newer Deployment is on its way
+    /// through the informer, which queues another sync.
     async fn put_status(
         &self,
         ctx: &Context,
@@ -332,7 +319,7 @@ impl Controller {
         d: &Deployment,
         status: DeploymentStatus,
         revision: Option<&str>,
-    ) -> Result<Option<Deployment>, Error> {
+    ) -> Result<bool, Error> {
         let mut updated = d.clone();
         updated.status = Some(status);
         if let Some(revision) = revision {
@@ -343,13 +330,9 @@ impl Controller {
                 .insert(REVISION_ANNOTATION.to_owned(), revision.to_owned());
         }
         match ctx.client.replace(&format!("{}/status", deployment_path(key)), &updated).await {
-            Ok(written) => Ok(Some(written)),
-            Err(e) if e.is_conflict() || e.is_not_found() => Ok(None),
+            Ok(_) => Ok(true),
+            Err(e) if e.is_conflict() || e.is_not_found() => Ok(false),
             Err(e) => Err(e),
         }
     }
-}
-
-fn annotation<'a>(d: &'a Deployment, name: &str) -> Option<&'a str> {
-    d.metadata.annotations.as_ref()?.get(name).map(String::as_str)
 }

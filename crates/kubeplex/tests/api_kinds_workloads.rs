@@ -358,3 +358,26 @@ fn raw_post(server: &KubeplexServer, path: &str, body: &str) -> serde_json::Valu
         serde_json::from_slice(&bytes).unwrap()
     })
 }
+
+/// A Deployment's status write keeps the body's annotations (how the
+/// controller records `deployment.kubernetes.io/revision`) but not its
+/// labels, and bumps no generation (upstream's `deploymentStatusStrategy`).
+#[test]
+fn deployment_status_keeps_annotations_not_labels() {
+    let server = server();
+    let k = Kubectl::v1_37(server.kubeconfig()).unwrap();
+    k.ok(&["create", "deployment", "web", "--image=nginx"]).unwrap();
+    let before = k.ok(&["get", "deployment", "web", "-o", "jsonpath={.metadata.generation}"]).unwrap();
+    let patch = r#"{"metadata":{"annotations":{"deployment.kubernetes.io/revision":"7"},"labels":{"extra":"no"}},"status":{"observedGeneration":1}}"#;
+    k.ok(&["patch", "deployment", "web", "--subresource=status", "--type=merge", "-p", patch]).unwrap();
+    let got = k
+        .ok(&[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            r#"jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision} {.metadata.labels.extra} {.metadata.generation} {.status.observedGeneration}"#,
+        ])
+        .unwrap();
+    assert_eq!(got, format!("7  {before} 1"));
+}
