@@ -4,46 +4,14 @@
 //! unknown fields are never stored. Driven with raw requests (exact status,
 //! message and headers) and with kubectl 1.32 and 1.37.
 
-use http_body_util::BodyExt;
-use kube::Client;
-use kube::config::{Config, KubeConfigOptions, Kubeconfig};
+mod common;
+
+use common::{Reply, client, send};
 use kubeplex_testing::{Kubectl, KubeplexServer};
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn server() -> KubeplexServer {
     KubeplexServer::start(env!("CARGO_BIN_EXE_kubeplex")).expect("start kubeplex server")
-}
-
-async fn client(server: &KubeplexServer) -> Client {
-    let kubeconfig = Kubeconfig::read_from(server.kubeconfig()).expect("read admin.kubeconfig");
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await.expect("config");
-    Client::try_from(config).expect("kube client")
-}
-
-/// Status, `Warning` headers and JSON body of one request.
-async fn send(
-    client: &Client,
-    method: http::Method,
-    path: &str,
-    content_type: &str,
-    body: &str,
-) -> (u16, Vec<String>, Value) {
-    let request = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header(http::header::CONTENT_TYPE, content_type)
-        .body(kube::client::Body::from(body.as_bytes().to_vec()))
-        .unwrap();
-    let response = client.send(request).await.expect("send");
-    let status = response.status().as_u16();
-    let warnings = response
-        .headers()
-        .get_all(http::header::WARNING)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    (status, warnings, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/default/deployments";
@@ -69,7 +37,8 @@ async fn strict_warn_and_ignore_on_the_wire() {
 
     // Strict: 400 with the typed decoder's errors in document order.
     let uri = format!("{DEPLOYMENTS}?fieldValidation=Strict");
-    let (status, _, body) = send(&client, http::Method::POST, &uri, "application/json", &deployment_json("s")).await;
+    let Reply { status, body, .. } =
+        send(&client, http::Method::POST, &uri, "application/json", &deployment_json("s")).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["reason"], "BadRequest");
     assert_eq!(
@@ -82,7 +51,7 @@ async fn strict_warn_and_ignore_on_the_wire() {
 
     // YAML: the duplicate keys with their lines, then the unknown fields in sorted-key order.
     let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: y\nspec:\n  replicas: 1\n  replicas: 2\n  zzz: 1\n  selector:\n    matchLabels: {app: y}\n  template:\n    metadata:\n      labels: {app: y}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        bogus: 1\n";
-    let (status, _, body) = send(&client, http::Method::POST, &uri, "application/yaml", yaml).await;
+    let Reply { status, body, .. } = send(&client, http::Method::POST, &uri, "application/yaml", yaml).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(
         body["message"],
@@ -91,7 +60,8 @@ async fn strict_warn_and_ignore_on_the_wire() {
 
     // An unsupported value is a 422 on the options.
     let uri = format!("{DEPLOYMENTS}?fieldValidation=Bogus");
-    let (status, _, body) = send(&client, http::Method::POST, &uri, "application/json", &deployment_json("b")).await;
+    let Reply { status, body, .. } =
+        send(&client, http::Method::POST, &uri, "application/json", &deployment_json("b")).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(
         body["message"],
@@ -99,7 +69,7 @@ async fn strict_warn_and_ignore_on_the_wire() {
     );
 
     // Warn (the default): created, one header per problem, unknown fields dropped.
-    let (status, warnings, body) =
+    let Reply { status, warnings, body } =
         send(&client, http::Method::POST, DEPLOYMENTS, "application/json", &deployment_json("w")).await;
     assert_eq!(status, 201, "{body}");
     let expected: Vec<String> = problems.iter().map(|p| format!("299 - \"{}\"", p.replace('"', "\\\""))).collect();
@@ -109,7 +79,7 @@ async fn strict_warn_and_ignore_on_the_wire() {
 
     // Ignore: created silently, still without the unknown fields.
     let uri = format!("{DEPLOYMENTS}?fieldValidation=Ignore");
-    let (status, warnings, body) =
+    let Reply { status, warnings, body } =
         send(&client, http::Method::POST, &uri, "application/json", &deployment_json("i")).await;
     assert_eq!(status, 201, "{body}");
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -119,7 +89,8 @@ async fn strict_warn_and_ignore_on_the_wire() {
     let mut update = body.clone();
     update["spec"]["bogus"] = json!(1);
     let uri = format!("{DEPLOYMENTS}/i?fieldValidation=Strict");
-    let (status, _, body) = send(&client, http::Method::PUT, &uri, "application/json", &update.to_string()).await;
+    let Reply { status, body, .. } =
+        send(&client, http::Method::PUT, &uri, "application/json", &update.to_string()).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(
         body["message"],
@@ -129,7 +100,7 @@ async fn strict_warn_and_ignore_on_the_wire() {
     // Merge patch, default Warn: the patch's duplicates, then the patched object's unknown fields.
     let uri = format!("{DEPLOYMENTS}/i");
     let patch = r#"{"spec":{"bogus":1,"paused":true,"paused":false}}"#;
-    let (status, warnings, body) =
+    let Reply { status, warnings, body } =
         send(&client, http::Method::PATCH, &uri, "application/merge-patch+json", patch).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(warnings, [r#"299 - "duplicate field \"spec.paused\"""#, r#"299 - "unknown field \"spec.bogus\"""#]);
@@ -138,7 +109,7 @@ async fn strict_warn_and_ignore_on_the_wire() {
     // Strategic merge patch, Strict: 422 Invalid showing the patch as Go prints it.
     let uri = format!("{DEPLOYMENTS}/i?fieldValidation=Strict");
     let patch = r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","imagee":"y"}]}}}}"#;
-    let (status, _, body) =
+    let Reply { status, body, .. } =
         send(&client, http::Method::PATCH, &uri, "application/strategic-merge-patch+json", patch).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(
@@ -148,7 +119,8 @@ async fn strict_warn_and_ignore_on_the_wire() {
 
     // JSON patch, Strict: the operations' own unknown members come first.
     let patch = r#"[{"op":"add","path":"/spec/bogus","value":1,"extra":true}]"#;
-    let (status, _, body) = send(&client, http::Method::PATCH, &uri, "application/json-patch+json", patch).await;
+    let Reply { status, body, .. } =
+        send(&client, http::Method::PATCH, &uri, "application/json-patch+json", patch).await;
     assert_eq!(status, 422, "{body}");
     let message = body["message"].as_str().unwrap_or_default();
     assert!(
@@ -165,7 +137,7 @@ async fn strict_warn_and_ignore_on_the_wire() {
             "versions": [{"name": "v1", "served": true, "storage": true,
                 "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
     });
-    let (status, _, body) = send(
+    let Reply { status, body, .. } = send(
         &client,
         http::Method::POST,
         "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
@@ -177,17 +149,17 @@ async fn strict_warn_and_ignore_on_the_wire() {
     let widget =
         r#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"a":1,"a":2,"free":1}}"#;
     let uri = "/apis/example.com/v1/namespaces/default/widgets?fieldValidation=Strict";
-    let mut answer = (0, Vec::new(), Value::Null);
+    let mut answer = send(&client, http::Method::POST, uri, "application/json", widget).await;
     for _ in 0..50 {
-        answer = send(&client, http::Method::POST, uri, "application/json", widget).await;
-        if answer.0 != 404 {
+        if answer.status != 404 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        answer = send(&client, http::Method::POST, uri, "application/json", widget).await;
     }
-    assert_eq!(answer.0, 400, "{}", answer.2);
+    assert_eq!(answer.status, 400, "{}", answer.body);
     assert_eq!(
-        answer.2["message"],
+        answer.body["message"],
         r#"Widget in version "v1" cannot be handled as a Widget: strict decoding error: duplicate field "spec.a""#
     );
 }

@@ -4,6 +4,8 @@
 //! `kubectl scale` on ReplicationControllers and StatefulSets, upstream's 422
 //! messages, and evictions (`kubectl drain`, PodDisruptionBudgets).
 
+mod common;
+
 use std::path::PathBuf;
 
 use kubeplex_testing::{Kubectl, KubeplexServer};
@@ -342,21 +344,7 @@ fn scale_validation_and_eviction() {
 /// POSTs `body` to `path` with kube-rs (no retries) and returns the `Status`
 /// answered.
 fn raw_post(server: &KubeplexServer, path: &str, body: &str) -> serde_json::Value {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let kubeconfig = kube::config::Kubeconfig::read_from(server.kubeconfig()).unwrap();
-        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.unwrap();
-        // The answers are what is checked: no retrying of 429s.
-        config.default_retry = false;
-        let client = kube::Client::try_from(config).unwrap();
-        let request = http::Request::post(path)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(body.as_bytes().to_vec())
-            .unwrap();
-        let response = client.send(request.map(kube::client::Body::from)).await.unwrap();
-        let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
-        serde_json::from_slice(&bytes).unwrap()
-    })
+    common::send_blocking(server, http::Method::POST, path, "application/json", body).body
 }
 
 /// A Deployment's status write keeps the body's annotations (how the

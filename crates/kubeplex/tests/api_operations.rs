@@ -2,15 +2,17 @@
 //! overload protection that keeps a quiet logical cluster served while
 //! another one floods the server.
 
+mod common;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::client;
 use futures::StreamExt;
 use http_body_util::BodyExt;
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use kube::Client;
 use kubeplex_testing::{Kubectl, KubeplexServer};
 
 fn server_with(args: &[&str]) -> KubeplexServer {
@@ -127,15 +129,6 @@ fn metrics_count_requests_by_verb_resource_scope_and_cluster() {
         sample(m, "apiserver_longrunning_requests", watching) == Some("0")
             && sample(m, "apiserver_request_total", &watched).is_some()
     });
-}
-
-async fn client(server: &KubeplexServer) -> Client {
-    let kubeconfig = Kubeconfig::read_from(server.kubeconfig()).expect("read admin.kubeconfig");
-    let mut config =
-        Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await.expect("kube config");
-    // The test wants to see the 429s, not have them retried.
-    config.default_retry = false;
-    Client::try_from(config).expect("kube client")
 }
 
 /// Status, `Retry-After` and body of one request.

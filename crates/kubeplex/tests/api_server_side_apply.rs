@@ -10,7 +10,8 @@
 //! `x-kubernetes-list-type`; and the raw requests kubectl cannot send
 //! (no `fieldManager`, YAML bodies, `force` on a merge patch).
 
-use http_body_util::BodyExt;
+mod common;
+
 use kubeplex_testing::{Kubectl, KubeplexServer};
 use serde_json::{Value, json};
 
@@ -740,25 +741,9 @@ fn custom_resource_lists_merged_per_list_type() {
 }
 
 /// Status and JSON body of one request sent with kube-rs (no retries).
-#[track_caller]
 fn send(server: &KubeplexServer, method: http::Method, path: &str, content_type: &str, body: &str) -> (u16, Value) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let kubeconfig = kube::config::Kubeconfig::read_from(server.kubeconfig()).unwrap();
-        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.unwrap();
-        config.default_retry = false;
-        let client = kube::Client::try_from(config).unwrap();
-        let request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header(http::header::CONTENT_TYPE, content_type)
-            .body(kube::client::Body::from(body.as_bytes().to_vec()))
-            .unwrap();
-        let response = client.send(request).await.unwrap();
-        let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-    })
+    let reply = common::send_blocking(server, method, path, content_type, body);
+    (reply.status, reply.body)
 }
 
 const APPLY: &str = "application/apply-patch+yaml";
