@@ -90,11 +90,6 @@ fn take(obj: &Value, key: &str) -> Option<Value> {
     present(obj, key).cloned()
 }
 
-/// A non-pointer Go quantity: `"0"` when unset.
-fn quantity_or_zero(value: Option<&Value>) -> Value {
-    value.filter(|v| !v.is_null()).cloned().unwrap_or_else(|| json!("0"))
-}
-
 fn is_cpu_resource(metric: &Value) -> Option<&Value> {
     let resource = present(metric, "resource")?;
     (metric.get("type").and_then(Value::as_str) == Some("Resource")
@@ -102,290 +97,177 @@ fn is_cpu_resource(metric: &Value) -> Option<&Value> {
     .then_some(resource)
 }
 
-fn metric_identifier(name: Option<&Value>, selector: Option<&Value>) -> Value {
-    object([("name", Some(name.cloned().unwrap_or_else(|| json!("")))), ("selector", selector.cloned())])
+/// `MetricSpec` (a `target` value) or `MetricStatus` (a `current` one).
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Spec,
+    Status,
 }
 
-/// A v2 `MetricSpec` as v1's (v2beta1-shaped) `MetricSpec`.
-fn metric_spec_to_v1(metric: &Value) -> Value {
-    let empty = json!({});
-    let source = |key| present(metric, key);
-    let target = |s: &Value| s.get("target").cloned().unwrap_or(json!({}));
-    let mut out = object([("type", take(metric, "type"))]);
-    let converted = if let Some(s) = source("object") {
-        let t = target(s);
-        let m = present(s, "metric").unwrap_or(&empty);
-        Some((
-            "object",
-            object([
-                ("target", take(s, "describedObject")),
-                ("metricName", take(m, "name")),
-                ("targetValue", Some(quantity_or_zero(t.get("value")))),
-                ("selector", take(m, "selector")),
-                ("averageValue", take(&t, "averageValue")),
-            ]),
-        ))
-    } else if let Some(s) = source("pods") {
-        let t = target(s);
-        let m = present(s, "metric").unwrap_or(&empty);
-        Some((
-            "pods",
-            object([
-                ("metricName", take(m, "name")),
-                ("targetAverageValue", Some(quantity_or_zero(t.get("averageValue")))),
-                ("selector", take(m, "selector")),
-            ]),
-        ))
-    } else if let Some(s) = source("resource") {
-        let t = target(s);
-        Some((
-            "resource",
-            object([
-                ("name", take(s, "name")),
-                ("targetAverageUtilization", take(&t, "averageUtilization")),
-                ("targetAverageValue", take(&t, "averageValue")),
-            ]),
-        ))
-    } else if let Some(s) = source("containerResource") {
-        let t = target(s);
-        Some((
-            "containerResource",
-            object([
-                ("name", take(s, "name")),
-                ("targetAverageUtilization", take(&t, "averageUtilization")),
-                ("targetAverageValue", take(&t, "averageValue")),
-                ("container", take(s, "container")),
-            ]),
-        ))
-    } else if let Some(s) = source("external") {
-        let t = target(s);
-        let m = present(s, "metric").unwrap_or(&empty);
-        Some((
-            "external",
-            object([
-                ("metricName", take(m, "name")),
-                ("metricSelector", take(m, "selector")),
-                ("targetValue", take(&t, "value")),
-                ("targetAverageValue", take(&t, "averageValue")),
-            ]),
-        ))
-    } else {
-        None
-    };
-    if let (Some((key, value)), Some(map)) = (converted, out.as_object_mut()) {
-        map.insert(key.into(), value);
+impl Part {
+    fn go_type(self) -> &'static str {
+        if self == Part::Spec { "MetricSpec" } else { "MetricStatus" }
     }
-    go_shaped(&out, &format!("{V1}MetricSpec"))
+
+    /// The v2 value field, which is also the prefix of v1's value fields.
+    fn value_key(self) -> &'static str {
+        if self == Part::Spec { "target" } else { "current" }
+    }
+
+    /// A v1 field's name: `*` stands for the value field.
+    fn v1_name(self, name: &str) -> String {
+        name.strip_prefix('*').map_or_else(|| name.to_owned(), |rest| format!("{}{rest}", self.value_key()))
+    }
+
+    /// A v1 field's value: a non-pointer quantity is `"0"` when unset.
+    fn v1_value(self, zero: Zero, found: Option<&Value>) -> Option<Value> {
+        let found = found.filter(|v| !v.is_null()).cloned();
+        if zero == Zero::Always || zero == Zero::InStatus && self == Part::Status {
+            Some(found.unwrap_or_else(|| json!("0")))
+        } else {
+            found
+        }
+    }
 }
 
-/// A v1 `MetricSpec` (from the annotation) as v2's.
-fn metric_spec_to_v2(metric: &Value) -> Value {
-    let source = |key| present(metric, key);
-    let mut out = object([("type", take(metric, "type"))]);
-    let converted = if let Some(s) = source("object") {
-        let average = take(s, "averageValue");
-        let kind = if average.is_none() { "Value" } else { "AverageValue" };
-        Some((
-            "object",
-            object([
-                ("describedObject", take(s, "target")),
-                (
-                    "target",
-                    Some(object([
-                        ("type", Some(json!(kind))),
-                        ("value", Some(quantity_or_zero(s.get("targetValue")))),
-                        ("averageValue", average),
-                    ])),
-                ),
-                ("metric", Some(metric_identifier(s.get("metricName"), present(s, "selector")))),
-            ]),
-        ))
-    } else if let Some(s) = source("pods") {
-        Some((
-            "pods",
-            object([
-                ("metric", Some(metric_identifier(s.get("metricName"), present(s, "selector")))),
-                (
-                    "target",
-                    Some(object([
-                        ("type", Some(json!("AverageValue"))),
-                        ("averageValue", Some(quantity_or_zero(s.get("targetAverageValue")))),
-                    ])),
-                ),
-            ]),
-        ))
-    } else if let Some(key) = ["resource", "containerResource"].into_iter().find(|k| source(k).is_some()) {
-        let s = source(key).unwrap_or(&Value::Null);
-        let utilization = take(s, "targetAverageUtilization");
-        let kind = if utilization.is_none() { "AverageValue" } else { "Utilization" };
-        Some((
-            key,
-            object([
-                ("name", take(s, "name")),
-                (
-                    "target",
-                    Some(object([
-                        ("type", Some(json!(kind))),
-                        ("averageValue", take(s, "targetAverageValue")),
-                        ("averageUtilization", utilization),
-                    ])),
-                ),
-                ("container", take(s, "container")),
-            ]),
-        ))
-    } else if let Some(s) = source("external") {
-        let value = take(s, "targetValue");
-        let kind = if value.is_none() { "AverageValue" } else { "Value" };
-        Some((
-            "external",
-            object([
-                ("metric", Some(metric_identifier(s.get("metricName"), present(s, "metricSelector")))),
-                (
-                    "target",
-                    Some(object([
-                        ("type", Some(json!(kind))),
-                        ("value", value),
-                        ("averageValue", take(s, "targetAverageValue")),
-                    ])),
-                ),
-            ]),
-        ))
-    } else {
-        None
-    };
-    if let (Some((key, value)), Some(map)) = (converted, out.as_object_mut()) {
-        map.insert(key.into(), value);
-    }
-    go_shaped(&out, &format!("{V2}MetricSpec"))
+/// Where the v2 metric source keeps a field of the v1 one.
+#[derive(Clone, Copy)]
+enum At {
+    /// In the source itself.
+    Source(&'static str),
+    /// In its `metric` identifier.
+    Metric(&'static str),
+    /// In its `target` (spec) or `current` (status) value.
+    Value(&'static str),
 }
 
-/// A v2 `MetricStatus` as v1's.
-fn metric_status_to_v1(metric: &Value) -> Value {
-    let empty = json!({});
-    let source = |key| present(metric, key);
-    let current = |s: &Value| s.get("current").cloned().unwrap_or(json!({}));
-    let mut out = object([("type", take(metric, "type"))]);
-    let converted = if let Some(s) = source("object") {
-        let c = current(s);
-        let m = present(s, "metric").unwrap_or(&empty);
-        Some((
-            "object",
-            object([
-                ("target", take(s, "describedObject")),
-                ("metricName", take(m, "name")),
-                ("currentValue", Some(quantity_or_zero(c.get("value")))),
-                ("selector", take(m, "selector")),
-                ("averageValue", take(&c, "averageValue")),
-            ]),
-        ))
-    } else if let Some(s) = source("pods") {
-        let c = current(s);
-        let m = present(s, "metric").unwrap_or(&empty);
-        Some((
-            "pods",
-            object([
-                ("metricName", take(m, "name")),
-                ("currentAverageValue", Some(quantity_or_zero(c.get("averageValue")))),
-                ("selector", take(m, "selector")),
-            ]),
-        ))
-    } else if let Some(key) = ["resource", "containerResource"].into_iter().find(|k| source(k).is_some()) {
-        let s = source(key).unwrap_or(&Value::Null);
-        let c = current(s);
-        Some((
-            key,
-            object([
-                ("name", take(s, "name")),
-                ("currentAverageUtilization", take(&c, "averageUtilization")),
-                ("currentAverageValue", Some(quantity_or_zero(c.get("averageValue")))),
-                ("container", take(s, "container")),
-            ]),
-        ))
-    } else if let Some(s) = source("external") {
-        let c = current(s);
-        let m = present(s, "metric").unwrap_or(&empty);
-        Some((
-            "external",
-            object([
-                ("metricName", take(m, "name")),
-                ("metricSelector", take(m, "selector")),
-                ("currentValue", Some(quantity_or_zero(c.get("value")))),
-                ("currentAverageValue", take(&c, "averageValue")),
-            ]),
-        ))
-    } else {
-        None
-    };
-    if let (Some((key, value)), Some(map)) = (converted, out.as_object_mut()) {
-        map.insert(key.into(), value);
-    }
-    go_shaped(&out, &format!("{V1}MetricStatus"))
+/// Whether a v1 field is a non-pointer quantity, `"0"` when unset.
+#[derive(Clone, Copy, PartialEq)]
+enum Zero {
+    Never,
+    InStatus,
+    Always,
 }
 
-/// A v1 `MetricStatus` (from the annotation) as v2's.
-fn metric_status_to_v2(metric: &Value) -> Value {
-    let source = |key| present(metric, key);
-    let mut out = object([("type", take(metric, "type"))]);
-    let converted = if let Some(s) = source("object") {
-        Some((
-            "object",
-            object([
-                ("metric", Some(metric_identifier(s.get("metricName"), present(s, "selector")))),
-                (
-                    "current",
-                    Some(object([
-                        ("value", Some(quantity_or_zero(s.get("currentValue")))),
-                        ("averageValue", take(s, "averageValue")),
-                    ])),
-                ),
-                ("describedObject", take(s, "target")),
-            ]),
-        ))
-    } else if let Some(s) = source("pods") {
-        Some((
-            "pods",
-            object([
-                ("metric", Some(metric_identifier(s.get("metricName"), present(s, "selector")))),
-                ("current", Some(object([("averageValue", Some(quantity_or_zero(s.get("currentAverageValue"))))]))),
-            ]),
-        ))
-    } else if let Some(key) = ["resource", "containerResource"].into_iter().find(|k| source(k).is_some()) {
-        let s = source(key).unwrap_or(&Value::Null);
-        Some((
-            key,
-            object([
-                ("name", take(s, "name")),
-                (
-                    "current",
-                    Some(object([
-                        ("averageValue", Some(quantity_or_zero(s.get("currentAverageValue")))),
-                        ("averageUtilization", take(s, "currentAverageUtilization")),
-                    ])),
-                ),
-                ("container", take(s, "container")),
-            ]),
-        ))
-    } else {
-        source("external").map(|s| {
-            (
-                "external",
-                object([
-                    ("metric", Some(metric_identifier(s.get("metricName"), present(s, "metricSelector")))),
-                    (
-                        "current",
-                        Some(object([
-                            ("value", Some(quantity_or_zero(s.get("currentValue")))),
-                            ("averageValue", take(s, "currentAverageValue")),
-                        ])),
-                    ),
-                ]),
-            )
-        })
-    };
-    if let (Some((key, value)), Some(map)) = (converted, out.as_object_mut()) {
-        map.insert(key.into(), value);
+/// A field of a v1 metric source: its name (`*` for `target` or `current`),
+/// where v2 keeps it and when it is a non-pointer quantity.
+type Field = (&'static str, At, Zero);
+
+/// A metric source (`object`, `pods`, ...), its v1 fields, and the v2 target
+/// types of a spec: the first whose field is set, else the last.
+type Source = (&'static str, &'static [Field], &'static [&'static str]);
+
+const RESOURCE: &[Field] = &[
+    ("name", At::Source("name"), Zero::Never),
+    ("*AverageUtilization", At::Value("averageUtilization"), Zero::Never),
+    ("*AverageValue", At::Value("averageValue"), Zero::InStatus),
+    ("container", At::Source("container"), Zero::Never),
+];
+
+/// The metric sources of v1 (v2beta1-shaped) and v2 metrics, spec and status
+/// alike, in the order conversion tries them.
+const SOURCES: [Source; 5] = [
+    (
+        "object",
+        &[
+            ("target", At::Source("describedObject"), Zero::Never),
+            ("metricName", At::Metric("name"), Zero::Never),
+            ("*Value", At::Value("value"), Zero::Always),
+            ("selector", At::Metric("selector"), Zero::Never),
+            ("averageValue", At::Value("averageValue"), Zero::Never),
+        ],
+        &["AverageValue", "Value"],
+    ),
+    (
+        "pods",
+        &[
+            ("metricName", At::Metric("name"), Zero::Never),
+            ("*AverageValue", At::Value("averageValue"), Zero::Always),
+            ("selector", At::Metric("selector"), Zero::Never),
+        ],
+        &["AverageValue"],
+    ),
+    ("resource", RESOURCE, &["Utilization", "AverageValue"]),
+    ("containerResource", RESOURCE, &["Utilization", "AverageValue"]),
+    (
+        "external",
+        &[
+            ("metricName", At::Metric("name"), Zero::Never),
+            ("metricSelector", At::Metric("selector"), Zero::Never),
+            ("*Value", At::Value("value"), Zero::InStatus),
+            ("*AverageValue", At::Value("averageValue"), Zero::Never),
+        ],
+        &["Value", "AverageValue"],
+    ),
+];
+
+/// The v2 `MetricTarget` field a target type is about.
+fn target_field(kind: &str) -> &'static str {
+    match kind {
+        "Value" => "value",
+        "AverageValue" => "averageValue",
+        _ => "averageUtilization",
     }
-    go_shaped(&out, &format!("{V2}MetricStatus"))
+}
+
+/// Converts one metric: the first source set, its fields moved by
+/// `convert`, the rest of the metric (but `type`) dropped.
+fn convert_metric(
+    metric: &Value,
+    part: Part,
+    version: &str,
+    convert: impl Fn(&Value, &'static [Field], &[&str]) -> Map<String, Value>,
+) -> Value {
+    let mut out = object([("type", take(metric, "type"))]);
+    let found = SOURCES.iter().find_map(|&(key, fields, types)| present(metric, key).map(|s| (key, s, fields, types)));
+    if let (Some((key, s, fields, types)), Some(map)) = (found, out.as_object_mut()) {
+        map.insert(key.into(), Value::Object(convert(s, fields, types)));
+    }
+    go_shaped(&out, &format!("{version}{}", part.go_type()))
+}
+
+/// A v2 `MetricSpec` or `MetricStatus` as v1's (v2beta1-shaped) one.
+fn metric_to_v1(metric: &Value, part: Part) -> Value {
+    convert_metric(metric, part, V1, |s, fields, _| {
+        let mut out = Map::new();
+        for &(name, at, zero) in fields {
+            let found = match at {
+                At::Source(key) => s.get(key),
+                At::Metric(key) => present(s, "metric").and_then(|m| m.get(key)),
+                At::Value(key) => s.get(part.value_key()).and_then(|v| v.get(key)),
+            };
+            if let Some(v) = part.v1_value(zero, found) {
+                out.insert(part.v1_name(name), v);
+            }
+        }
+        out
+    })
+}
+
+/// A v1 `MetricSpec` or `MetricStatus` (from an annotation) as v2's.
+fn metric_to_v2(metric: &Value, part: Part) -> Value {
+    convert_metric(metric, part, V2, |s, fields, types| {
+        let (mut out, mut metric, mut value) = (Map::new(), Map::new(), Map::new());
+        for &(name, at, zero) in fields {
+            let (map, key) = match at {
+                At::Source(key) => (&mut out, key),
+                At::Metric(key) => (&mut metric, key),
+                At::Value(key) => (&mut value, key),
+            };
+            if let Some(v) = part.v1_value(zero, s.get(part.v1_name(name))) {
+                map.insert(key.into(), v);
+            }
+        }
+        if let (Part::Spec, Some(last)) = (part, types.last()) {
+            let kind = types.iter().find(|t| value.contains_key(target_field(t))).unwrap_or(last);
+            value.insert("type".into(), json!(kind));
+        }
+        if fields.iter().any(|(_, at, _)| matches!(at, At::Metric(_))) {
+            out.insert("metric".into(), Value::Object(metric));
+        }
+        out.insert(part.value_key().into(), Value::Object(value));
+        out
+    })
 }
 
 /// `spec.behavior` as the annotation holds it: `json.Marshal` of the
@@ -503,6 +385,69 @@ fn parse_annotation(annotations: &Map<String, Value>, key: &str) -> Option<Value
     annotations.get(key).and_then(Value::as_str).and_then(|text| serde_json::from_str(text).ok())
 }
 
+/// The spec and status fields v1 and v2 share.
+const SPEC_FIELDS: [&str; 3] = ["scaleTargetRef", "minReplicas", "maxReplicas"];
+const STATUS_FIELDS: [&str; 4] = ["observedGeneration", "lastScaleTime", "currentReplicas", "desiredReplicas"];
+
+/// The shared `keys` of `from`, then the version's own fields.
+fn carried(from: &Value, keys: &[&'static str], own: impl IntoIterator<Item = (&'static str, Option<Value>)>) -> Value {
+    object(keys.iter().map(|&k| (k, take(from, k))).chain(own))
+}
+
+fn remove_round_trip(annotations: &mut Map<String, Value>) {
+    for key in ROUND_TRIP {
+        annotations.shift_remove(key);
+    }
+}
+
+/// `input` in the other version: `apiVersion` set, the annotations replaced
+/// (left out when empty, sorted in v1), then `spec` and `status` put last.
+fn convert_object(
+    input: &Map<String, Value>,
+    to_v1: bool,
+    annotations: Map<String, Value>,
+    spec: Value,
+    status: Value,
+) -> Value {
+    let (api_version, prefix) = if to_v1 { ("autoscaling/v1", V1) } else { ("autoscaling/v2", V2) };
+    let mut out = Map::new();
+    for (key, value) in input {
+        let value = match key.as_str() {
+            "apiVersion" => json!(api_version),
+            "metadata" => {
+                let mut meta = value.clone();
+                if let Some(meta) = meta.as_object_mut() {
+                    if annotations.is_empty() {
+                        meta.shift_remove("annotations");
+                    } else {
+                        meta.insert("annotations".into(), Value::Object(annotations.clone()));
+                        if to_v1 {
+                            sort_map(meta, "annotations");
+                        }
+                    }
+                }
+                meta
+            }
+            "spec" | "status" => continue,
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), value);
+    }
+    out.insert("spec".into(), go_shaped(&spec, &format!("{prefix}HorizontalPodAutoscalerSpec")));
+    out.insert("status".into(), go_shaped(&status, &format!("{prefix}HorizontalPodAutoscalerStatus")));
+    Value::Object(out)
+}
+
+/// The metadata annotations of `object`.
+fn annotations_of(object: &Value) -> Map<String, Value> {
+    object.get("metadata").and_then(|m| m.get("annotations")).and_then(Value::as_object).cloned().unwrap_or_default()
+}
+
+/// The CPU utilization of a CPU resource metric's `target` or `current`.
+fn cpu_utilization<'a>(metric: &'a Value, value_key: &str) -> Option<&'a Value> {
+    is_cpu_resource(metric)?.get(value_key).and_then(|v| present(v, "averageUtilization"))
+}
+
 /// The stored (autoscaling/v2) object served as autoscaling/v1
 /// (`Convert_autoscaling_HorizontalPodAutoscaler_To_v1_HorizontalPodAutoscaler`).
 pub fn hpa_v1_from_v2(stored: &Value) -> Value {
@@ -514,86 +459,32 @@ pub fn hpa_v1_from_v2(stored: &Value) -> Value {
     let current_metrics = present_list(status, "currentMetrics");
     let conditions = present_list(status, "conditions");
 
-    let mut target_cpu = None;
-    if let Some(resource) = metrics.iter().find_map(is_cpu_resource) {
-        target_cpu = resource.get("target").and_then(|t| take(t, "averageUtilization"));
-    }
+    // The first CPU resource metric gives the v1 target; CPU utilization ones go no further.
+    let target_cpu = metrics.iter().find(|m| is_cpu_resource(m).is_some()).and_then(|m| cpu_utilization(m, "target"));
     let other_metrics: Vec<Value> = metrics
         .iter()
-        .filter(|m| {
-            is_cpu_resource(m).is_none_or(|r| r.get("target").and_then(|t| present(t, "averageUtilization")).is_none())
-        })
-        .map(metric_spec_to_v1)
+        .filter(|m| cpu_utilization(m, "target").is_none())
+        .map(|m| metric_to_v1(m, Part::Spec))
         .collect();
-    let mut current_cpu = None;
-    for resource in current_metrics.iter().filter_map(is_cpu_resource) {
-        if let Some(u) = resource.get("current").and_then(|c| take(c, "averageUtilization")) {
-            current_cpu = Some(u);
-        }
-    }
+    let current_cpu = current_metrics.iter().rev().find_map(|m| cpu_utilization(m, "current"));
 
-    let mut out = Map::new();
-    for (key, value) in input {
-        match key.as_str() {
-            "apiVersion" => {
-                out.insert(key.clone(), json!("autoscaling/v1"));
-            }
-            "metadata" => {
-                let mut meta = value.clone();
-                let mut annotations = meta.get("annotations").and_then(Value::as_object).cloned().unwrap_or_default();
-                for k in ROUND_TRIP {
-                    annotations.shift_remove(k);
-                }
-                let list = |items: Vec<Value>| render_ordered(&Value::Array(items));
-                if !other_metrics.is_empty() {
-                    annotations.insert(METRICS_ANNOTATION.into(), json!(list(other_metrics.clone())));
-                }
-                if !current_metrics.is_empty() {
-                    let items = current_metrics.iter().map(metric_status_to_v1).collect();
-                    annotations.insert(CURRENT_METRICS_ANNOTATION.into(), json!(list(items)));
-                }
-                if let Some(behavior) = present(spec, "behavior") {
-                    annotations.insert(BEHAVIOR_ANNOTATION.into(), json!(behavior_annotation(behavior)));
-                }
-                if !conditions.is_empty() {
-                    let items = conditions
-                        .iter()
-                        .map(|c| go_shaped(c, &format!("{V1}HorizontalPodAutoscalerCondition")))
-                        .collect();
-                    annotations.insert(CONDITIONS_ANNOTATION.into(), json!(list(items)));
-                }
-                if let Some(meta) = meta.as_object_mut() {
-                    if annotations.is_empty() {
-                        meta.shift_remove("annotations");
-                    } else {
-                        meta.insert("annotations".into(), Value::Object(annotations));
-                        sort_map(meta, "annotations");
-                    }
-                }
-                out.insert(key.clone(), meta);
-            }
-            "spec" | "status" => {}
-            _ => {
-                out.insert(key.clone(), value.clone());
-            }
+    let mut annotations = annotations_of(stored);
+    remove_round_trip(&mut annotations);
+    // Each annotation is left out when it has nothing to say.
+    let list = |items: Vec<Value>| (!items.is_empty()).then(|| json!(render_ordered(&Value::Array(items))));
+    let mut annotate = |key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            annotations.insert(key.into(), value);
         }
-    }
-    let v1_spec = object([
-        ("scaleTargetRef", take(spec, "scaleTargetRef")),
-        ("minReplicas", take(spec, "minReplicas")),
-        ("maxReplicas", take(spec, "maxReplicas")),
-        ("targetCPUUtilizationPercentage", target_cpu),
-    ]);
-    let v1_status = object([
-        ("observedGeneration", take(status, "observedGeneration")),
-        ("lastScaleTime", take(status, "lastScaleTime")),
-        ("currentReplicas", take(status, "currentReplicas")),
-        ("desiredReplicas", take(status, "desiredReplicas")),
-        ("currentCPUUtilizationPercentage", current_cpu),
-    ]);
-    out.insert("spec".into(), go_shaped(&v1_spec, &format!("{V1}HorizontalPodAutoscalerSpec")));
-    out.insert("status".into(), go_shaped(&v1_status, &format!("{V1}HorizontalPodAutoscalerStatus")));
-    Value::Object(out)
+    };
+    annotate(METRICS_ANNOTATION, list(other_metrics));
+    annotate(CURRENT_METRICS_ANNOTATION, list(current_metrics.iter().map(|m| metric_to_v1(m, Part::Status)).collect()));
+    annotate(BEHAVIOR_ANNOTATION, present(spec, "behavior").map(|b| json!(behavior_annotation(b))));
+    let conditions = conditions.iter().map(|c| go_shaped(c, &format!("{V1}HorizontalPodAutoscalerCondition")));
+    annotate(CONDITIONS_ANNOTATION, list(conditions.collect()));
+    let v1_spec = carried(spec, &SPEC_FIELDS, [("targetCPUUtilizationPercentage", target_cpu.cloned())]);
+    let v1_status = carried(status, &STATUS_FIELDS, [("currentCPUUtilizationPercentage", current_cpu.cloned())]);
+    convert_object(input, true, annotations, v1_spec, v1_status)
 }
 
 /// An autoscaling/v1 object in its stored (autoscaling/v2) form
@@ -603,18 +494,13 @@ pub fn hpa_v2_from_v1(served: &Value) -> Value {
     let empty = json!({});
     let spec = present(served, "spec").unwrap_or(&empty);
     let status = present(served, "status").unwrap_or(&empty);
-    let annotations = served
-        .get("metadata")
-        .and_then(|m| m.get("annotations"))
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let mut annotations = annotations_of(served);
     let facts = kubeplex_api_facts::facts();
 
     let mut metrics: Vec<Value> = parse_annotation(&annotations, METRICS_ANNOTATION)
         .as_ref()
         .and_then(Value::as_array)
-        .map(|items| items.iter().map(metric_spec_to_v2).collect())
+        .map(|items| items.iter().map(|m| metric_to_v2(m, Part::Spec)).collect())
         .unwrap_or_default();
     if let Some(cpu) = present(spec, "targetCPUUtilizationPercentage") {
         metrics.push(cpu_metric(cpu.clone()));
@@ -625,57 +511,16 @@ pub fn hpa_v2_from_v1(served: &Value) -> Value {
     let behavior = parse_annotation(&annotations, BEHAVIOR_ANNOTATION)
         .and_then(|b| from_go_names(&b, &TypeRef::Named(format!("{V2}HorizontalPodAutoscalerBehavior")), facts));
     let current_metrics = match parse_annotation(&annotations, CURRENT_METRICS_ANNOTATION) {
-        Some(Value::Array(items)) => Some(Value::Array(items.iter().map(metric_status_to_v2).collect())),
+        Some(Value::Array(items)) => Some(Value::Array(items.iter().map(|m| metric_to_v2(m, Part::Status)).collect())),
         _ => present(status, "currentCPUUtilizationPercentage")
             .map(|u| json!([{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": u}}}])),
     };
     let conditions = parse_annotation(&annotations, CONDITIONS_ANNOTATION).filter(Value::is_array);
+    remove_round_trip(&mut annotations);
 
-    let mut out = Map::new();
-    for (key, value) in input {
-        match key.as_str() {
-            "apiVersion" => {
-                out.insert(key.clone(), json!("autoscaling/v2"));
-            }
-            "metadata" => {
-                let mut meta = value.clone();
-                if let Some(meta) = meta.as_object_mut() {
-                    let mut left = annotations.clone();
-                    for k in ROUND_TRIP {
-                        left.shift_remove(k);
-                    }
-                    if left.is_empty() {
-                        meta.shift_remove("annotations");
-                    } else {
-                        meta.insert("annotations".into(), Value::Object(left));
-                    }
-                }
-                out.insert(key.clone(), meta);
-            }
-            "spec" | "status" => {}
-            _ => {
-                out.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    let v2_spec = object([
-        ("scaleTargetRef", take(spec, "scaleTargetRef")),
-        ("minReplicas", take(spec, "minReplicas")),
-        ("maxReplicas", take(spec, "maxReplicas")),
-        ("metrics", Some(Value::Array(metrics))),
-        ("behavior", behavior),
-    ]);
-    let v2_status = object([
-        ("observedGeneration", take(status, "observedGeneration")),
-        ("lastScaleTime", take(status, "lastScaleTime")),
-        ("currentReplicas", take(status, "currentReplicas")),
-        ("desiredReplicas", take(status, "desiredReplicas")),
-        ("currentMetrics", current_metrics),
-        ("conditions", conditions),
-    ]);
-    out.insert("spec".into(), go_shaped(&v2_spec, &format!("{V2}HorizontalPodAutoscalerSpec")));
-    out.insert("status".into(), go_shaped(&v2_status, &format!("{V2}HorizontalPodAutoscalerStatus")));
-    Value::Object(out)
+    let v2_spec = carried(spec, &SPEC_FIELDS, [("metrics", Some(Value::Array(metrics))), ("behavior", behavior)]);
+    let v2_status = carried(status, &STATUS_FIELDS, [("currentMetrics", current_metrics), ("conditions", conditions)]);
+    convert_object(input, false, annotations, v2_spec, v2_status)
 }
 
 fn cpu_metric(utilization: Value) -> Value {
@@ -690,9 +535,7 @@ fn cpu_metric(utilization: Value) -> Value {
 pub(super) fn drop_round_trip_annotations(object: &mut Value) {
     let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else { return };
     let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut) else { return };
-    for key in ROUND_TRIP {
-        annotations.shift_remove(key);
-    }
+    remove_round_trip(annotations);
     if annotations.is_empty() {
         meta.shift_remove("annotations");
     }
@@ -920,5 +763,74 @@ mod tests {
         assert_eq!(new["status"]["currentCPUUtilizationPercentage"], 33);
         assert_eq!(new["status"]["currentReplicas"], 0);
         assert!(validate_update(def, &new, &old).is_ok());
+    }
+
+    #[test]
+    fn object_and_container_metrics_both_ways() {
+        // v1's non-pointer quantities: `targetValue` reads "0", the v2 target keeps it.
+        let cases = [
+            (
+                Part::Spec,
+                concat!(
+                    r#"{"type":"Object","object":{"describedObject":{"kind":"Service","name":"front"},"#,
+                    r#""metric":{"name":"rps"},"target":{"type":"AverageValue","averageValue":"5"}}}"#
+                ),
+                concat!(
+                    r#"{"type":"Object","object":{"target":{"kind":"Service","name":"front"},"metricName":"rps","#,
+                    r#""targetValue":"0","averageValue":"5"}}"#
+                ),
+                concat!(
+                    r#"{"type":"Object","object":{"describedObject":{"kind":"Service","name":"front"},"#,
+                    r#""target":{"type":"AverageValue","value":"0","averageValue":"5"},"metric":{"name":"rps"}}}"#
+                ),
+            ),
+            (
+                Part::Spec,
+                concat!(
+                    r#"{"type":"ContainerResource","containerResource":{"name":"cpu","container":"app","#,
+                    r#""target":{"type":"Utilization","averageUtilization":60}}}"#
+                ),
+                r#"{"type":"ContainerResource","containerResource":{"name":"cpu","targetAverageUtilization":60,"container":"app"}}"#,
+                concat!(
+                    r#"{"type":"ContainerResource","containerResource":{"name":"cpu","#,
+                    r#""target":{"type":"Utilization","averageUtilization":60},"container":"app"}}"#
+                ),
+            ),
+            (
+                Part::Status,
+                concat!(
+                    r#"{"type":"Object","object":{"describedObject":{"kind":"Service","name":"front"},"#,
+                    r#""metric":{"name":"rps"},"current":{"value":"7"}}}"#
+                ),
+                r#"{"type":"Object","object":{"target":{"kind":"Service","name":"front"},"metricName":"rps","currentValue":"7"}}"#,
+                concat!(
+                    r#"{"type":"Object","object":{"metric":{"name":"rps"},"current":{"value":"7"},"#,
+                    r#""describedObject":{"kind":"Service","name":"front"}}}"#
+                ),
+            ),
+            (
+                Part::Status,
+                r#"{"type":"Pods","pods":{"metric":{"name":"qps"},"current":{"averageValue":"3"}}}"#,
+                r#"{"type":"Pods","pods":{"metricName":"qps","currentAverageValue":"3"}}"#,
+                r#"{"type":"Pods","pods":{"metric":{"name":"qps"},"current":{"averageValue":"3"}}}"#,
+            ),
+            (
+                Part::Status,
+                concat!(
+                    r#"{"type":"ContainerResource","containerResource":{"name":"memory","container":"app","#,
+                    r#""current":{"averageValue":"1Gi"}}}"#
+                ),
+                r#"{"type":"ContainerResource","containerResource":{"name":"memory","currentAverageValue":"1Gi","container":"app"}}"#,
+                concat!(
+                    r#"{"type":"ContainerResource","containerResource":{"name":"memory","#,
+                    r#""current":{"averageValue":"1Gi"},"container":"app"}}"#
+                ),
+            ),
+        ];
+        for (part, v2, v1, back) in cases {
+            let served = metric_to_v1(&serde_json::from_str(v2).unwrap(), part);
+            assert_eq!(served.to_string(), v1);
+            assert_eq!(metric_to_v2(&served, part).to_string(), back);
+        }
     }
 }
