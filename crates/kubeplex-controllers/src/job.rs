@@ -137,6 +137,26 @@ pub fn is_job_finished(job: &Job) -> bool {
     conditions(job).iter().any(|c| (c.type_ == COND_COMPLETE || c.type_ == COND_FAILED) && c.status == "True")
 }
 
+/// When a finished Job with `spec.ttlSecondsAfterFinished` is due for
+/// deletion (upstream's TTL-after-finished controller): the
+/// `lastTransitionTime` of its true `Complete` or `Failed` condition plus the
+/// TTL. `None` while it runs, without a TTL, while it is being deleted, or
+/// when the finish time is missing (upstream then reports an error and waits
+/// for the next change).
+pub fn ttl_expiry(job: &Job) -> Option<Timestamp> {
+    if job.metadata.deletion_timestamp.is_some() {
+        return None;
+    }
+    let ttl = job.spec.as_ref()?.ttl_seconds_after_finished?;
+    let finished = conditions(job)
+        .iter()
+        .find(|c| (c.type_ == COND_COMPLETE || c.type_ == COND_FAILED) && c.status == "True")?
+        .last_transition_time
+        .as_ref()?
+        .0;
+    finished.checked_add(SignedDuration::from_secs(i64::from(ttl.max(0)))).ok()
+}
+
 /// True when `spec.managedBy` names another controller, which this one then leaves alone.
 pub fn is_managed_externally(job: &Job) -> bool {
     job.spec.as_ref().and_then(|s| s.managed_by.as_deref()).is_some_and(|m| m != JOB_CONTROLLER_NAME)

@@ -28,6 +28,7 @@ pub mod queue;
 pub mod replicaset;
 pub mod scheduler;
 pub mod serviceaccounts;
+pub mod ttlafterfinished;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -158,6 +159,7 @@ pub async fn start(api: Arc<ApiServer>, config: ManagerConfig) -> Result<Arc<Con
     replicaset::register(&ctx);
     deployment::register(&ctx);
     job::register(&ctx);
+    ttlafterfinished::register(&ctx);
     endpoints::register(&ctx);
     scheduler::register(&ctx);
     if let Some(nodes) = &config.nodes {

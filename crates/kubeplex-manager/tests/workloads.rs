@@ -3,7 +3,8 @@
 //! replicas gets a ReplicaSet with `pod-template-hash` and 3 pods, rolls out
 //! on simulated nodes, and a new image makes a second ReplicaSet; scaling
 //! down deletes pods; a Job of 2 completions creates pods one at a time and
-//! completes once they succeed (marked Succeeded here, no node needed).
+//! completes once they succeed (marked Succeeded here, no node needed); a
+//! finished Job with a TTL is deleted after it.
 
 mod common;
 
@@ -14,7 +15,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kubeplex_manager::client::collection;
-use kubeplex_manager::{Context, ObjectKey, deployment, job, nodes, replicaset, scheduler};
+use kubeplex_manager::{Context, ObjectKey, deployment, gc, job, nodes, replicaset, scheduler, ttlafterfinished};
 use serde_json::{Value, json};
 
 /// Polls `check` until it returns something, for at most 30 s.
@@ -28,6 +29,8 @@ async fn start(with_nodes: bool) -> (Arc<Context>, std::path::PathBuf) {
     replicaset::register(&ctx);
     deployment::register(&ctx);
     job::register(&ctx);
+    ttlafterfinished::register(&ctx);
+    gc::register(&ctx);
     let config = kubeplex_nodesim::default_config();
     if with_nodes {
         scheduler::register(&ctx);
@@ -233,6 +236,43 @@ async fn a_job_runs_its_completions() {
     assert_eq!(status.succeeded, Some(2));
     assert!(status.completion_time.is_some());
     assert_eq!(pods_of(&ctx, &uid).len(), 2, "no extra pods");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A finished Job with `ttlSecondsAfterFinished` is deleted that long after
+/// it finished, its pods with it (foreground); one without a TTL stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_job_goes_after_its_ttl() {
+    let (ctx, dir) = start(true).await;
+    let jobs = collection("root", "batch/v1", Some("default"), "jobs");
+    let job = |name: &str, ttl: Option<i32>| -> Job {
+        let mut j = json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "automountServiceAccountToken": false,
+                                           "containers": [{"name": "c", "image": "busybox"}]}}}
+        });
+        if let Some(ttl) = ttl {
+            j["spec"]["ttlSecondsAfterFinished"] = ttl.into();
+        }
+        serde_json::from_value(j).unwrap()
+    };
+    let short: Job = ctx.client.create(&jobs, &job("short", Some(1))).await.unwrap();
+    let _: Job = ctx.client.create(&jobs, &job("kept", None)).await.unwrap();
+    let short_uid = short.metadata.uid.clone().unwrap();
+    let finished = |name: &str| {
+        let j = ctx.jobs.get(&ObjectKey::new("root", "default", name))?;
+        let conds = j.status.as_ref()?.conditions.clone()?;
+        conds.iter().any(|c| c.type_ == "Complete" && c.status == "True").then_some(())
+    };
+    eventually("the kept Job complete", || finished("kept")).await;
+    eventually("the short Job and its pod deleted", || {
+        let gone = ctx.jobs.get(&ObjectKey::new("root", "default", "short")).is_none();
+        (gone && pods_of(&ctx, &short_uid).is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(finished("kept").is_some(), "a Job without a TTL stays");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -3,7 +3,8 @@
 //! the walk-through (namespace, deployment, pods Running, expose and its
 //! EndpointSlices, scale, rollout status, set image, rollout undo,
 //! nodeSelector, `wait --for=condition=Available`, delete namespace), GPU
-//! scheduling with the upstream FailedScheduling text, a Job completing,
+//! scheduling with the upstream FailedScheduling text, a Job completing (one with
+//! `ttlSecondsAfterFinished` deleted once done),
 //! foreground and orphan deletion, and the walk-through in a second logical
 //! cluster with its own nodes; and `kubeplex up` with its default nodes.
 
@@ -191,6 +192,14 @@ fn walk_through_gpus_jobs_and_deletion() {
     // A Job completes.
     k.ok(&["create", "job", "once", "--image=busybox", "-n", "gpu"]).unwrap();
     k.ok(&["wait", "--for=condition=complete", "job/once", "-n", "gpu", "--timeout=60s"]).unwrap();
+    // One with ttlSecondsAfterFinished is deleted once finished, its pod too.
+    let ttl_job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: brief, namespace: gpu}\nspec:\n  \
+                   ttlSecondsAfterFinished: 0\n  template:\n    spec:\n      restartPolicy: Never\n      \
+                   containers: [{name: c, image: busybox}]\n";
+    k.ok_with_input(&["create", "-f", "-"], Some(ttl_job)).unwrap();
+    k.ok(&["wait", "--for=delete", "job/brief", "-n", "gpu", "--timeout=60s"]).unwrap();
+    k.ok(&["wait", "--for=delete", "pod", "-l", "job-name=brief", "-n", "gpu", "--timeout=60s"]).unwrap();
+    assert_eq!(k.ok(&["get", "job", "once", "-n", "gpu", "-o", "name"]).unwrap().trim(), "job.batch/once");
 
     // Foreground deletion waits for the dependents; orphan keeps them.
     k.ok(&["create", "deployment", "fg", "--image=nginx", "-n", "gpu"]).unwrap();

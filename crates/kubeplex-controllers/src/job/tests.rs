@@ -349,3 +349,29 @@ fn backoff_delay_doubles_and_caps() {
     assert_eq!(backoff::delay_for(3), Duration::from_secs(40));
     assert_eq!(backoff::delay_for(20), Duration::from_secs(600));
 }
+
+#[test]
+fn ttl_expiry_counts_from_the_finish() {
+    let job = |ttl: Option<i32>, condition: Option<(&str, &str)>, deleting: bool| -> Job {
+        let mut v = serde_json::json!({"metadata": {"name": "j"}, "spec": {"template": {}}});
+        if let Some(ttl) = ttl {
+            v["spec"]["ttlSecondsAfterFinished"] = ttl.into();
+        }
+        if let Some((type_, status)) = condition {
+            v["status"] = serde_json::json!({"conditions": [
+                {"type": "Suspended", "status": "False", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+                {"type": type_, "status": status, "lastTransitionTime": "2026-01-01T10:00:00Z"}]});
+        }
+        if deleting {
+            v["metadata"]["deletionTimestamp"] = "2026-01-01T10:00:05Z".into();
+        }
+        serde_json::from_value(v).expect("job")
+    };
+    let at = |t: &str| Some(t.parse::<Timestamp>().expect("time"));
+    assert_eq!(ttl_expiry(&job(Some(100), Some(("Complete", "True")), false)), at("2026-01-01T10:01:40Z"));
+    assert_eq!(ttl_expiry(&job(Some(0), Some(("Failed", "True")), false)), at("2026-01-01T10:00:00Z"));
+    assert_eq!(ttl_expiry(&job(None, Some(("Complete", "True")), false)), None, "no TTL");
+    assert_eq!(ttl_expiry(&job(Some(5), Some(("Complete", "False")), false)), None, "not finished");
+    assert_eq!(ttl_expiry(&job(Some(5), None, false)), None, "running");
+    assert_eq!(ttl_expiry(&job(Some(5), Some(("Complete", "True")), true)), None, "being deleted");
+}
