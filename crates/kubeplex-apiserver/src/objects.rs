@@ -167,15 +167,18 @@ pub fn meta_mut(object: &mut Value) -> &mut Map<String, Value> {
 
 /// The current time as Kubernetes writes timestamps (RFC 3339, seconds, UTC).
 pub fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now().strftime(TIME_FORMAT).to_string()
 }
+
+/// Object times as upstream writes them: RFC 3339, whole seconds, UTC.
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// `seconds` after the RFC 3339 time `from` (now when `None` or unreadable),
 /// in the same whole-second form as [`now`].
 pub fn time_after(from: Option<&str>, seconds: i64) -> String {
     let from = from.and_then(|t| t.parse::<jiff::Timestamp>().ok()).unwrap_or_else(jiff::Timestamp::now);
     let at = from.checked_add(jiff::SignedDuration::from_secs(seconds)).unwrap_or(from);
-    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    at.strftime(TIME_FORMAT).to_string()
 }
 
 /// A random (version 4) UUID.

@@ -45,7 +45,7 @@ use kubeplex_store::etcd::{EtcdOptions, EtcdStore};
 use kubeplex_store::sqlite::{SqliteOptions, SqliteStore};
 use kubeplex_testing::EtcdServer;
 
-use crate::table::{Align, Table, format_ms, format_rate, group_thousands};
+use crate::table::{Align, Table, format_ms, format_rate, group_thousands, push_lines};
 use crate::workloads::{BenchStore, Workload, WorkloadParams, WorkloadResult};
 
 /// The target for concurrent writes: SQLite at least this many times etcd.
@@ -256,10 +256,7 @@ impl Report {
     /// ratio line last.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for line in &self.settings {
-            out.push_str(line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "", &self.settings);
         out.push('\n');
         out.push_str(&self.table());
         out.push_str(
@@ -267,11 +264,7 @@ impl Report {
              watcher, ops/s = deliveries/s)\n",
         );
         out.push_str("\ntargets (measured, not asserted):\n");
-        for line in self.targets() {
-            out.push_str("  ");
-            out.push_str(&line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "  ", self.targets());
         let failures: Vec<&Row> = self.rows.iter().filter(|r| r.result.errors > 0).collect();
         if !failures.is_empty() {
             out.push_str("first error of each failing workload:\n");

@@ -70,6 +70,15 @@ impl Table {
     }
 }
 
+/// Appends each of `lines` to `out` after `indent`, each ending in a newline.
+pub fn push_lines<S: AsRef<str>>(out: &mut String, indent: &str, lines: impl IntoIterator<Item = S>) {
+    for line in lines {
+        out.push_str(indent);
+        out.push_str(line.as_ref());
+        out.push('\n');
+    }
+}
+
 /// A duration in milliseconds with three significant digits (at least two
 /// decimals below 10 ms): `0.412 ms`, `12.3 ms`, `1520 ms`.
 pub fn format_ms(d: Duration) -> String {
@@ -123,6 +132,15 @@ mod tests {
         let text = t.render();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines, ["name        n", "------  -----", "a           1", "longer  12345", "short"]);
+    }
+
+    #[test]
+    fn lines_are_indented() {
+        let mut out = String::from("x\n");
+        push_lines(&mut out, "  ", ["a", "b"]);
+        let owned = vec!["c".to_string()];
+        push_lines(&mut out, "", &owned);
+        assert_eq!(out, "x\n  a\n  b\nc\n");
     }
 
     #[test]

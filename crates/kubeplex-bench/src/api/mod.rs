@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 
 use crate::load_average;
-use crate::table::{Align, Table, format_ms, format_rate, group_thousands};
+use crate::table::{Align, Table, format_ms, format_rate, group_thousands, push_lines};
 use crate::workloads::WorkloadResult;
 use client::Tls;
 use process::{FreshServer, Rss, ServerProcess};
@@ -324,10 +324,7 @@ impl ApiReport {
     /// and the per-cluster memory line last.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for line in &self.settings {
-            out.push_str(line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "", &self.settings);
         out.push('\n');
         out.push_str(&self.table());
         out.push_str(
@@ -336,17 +333,9 @@ impl ApiReport {
              deliveries/s; cpu: of each process over the workload, 100% = one core; server rss: VmRSS at its end, anon = RssAnon)\n",
         );
         out.push_str(&format!("\nserver resident memory (VmRSS of pid {}):\n", self.memory.pid));
-        for line in self.memory_lines() {
-            out.push_str("  ");
-            out.push_str(&line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "  ", self.memory_lines());
         out.push_str("\ntargets (measured, not asserted):\n");
-        for line in self.targets() {
-            out.push_str("  ");
-            out.push_str(&line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "  ", self.targets());
         let failures: Vec<&ApiRow> = self.rows.iter().filter(|r| r.result.errors > 0).collect();
         if !failures.is_empty() {
             out.push_str("first error of each failing workload:\n");

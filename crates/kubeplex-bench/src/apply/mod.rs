@@ -37,7 +37,7 @@ use crate::api::mib;
 use crate::api::process::{FreshServer, Rss};
 use crate::api::workloads::{Target, create_namespace};
 use crate::load_average;
-use crate::table::{Align, Table, format_ms, group_thousands};
+use crate::table::{Align, Table, format_ms, group_thousands, push_lines};
 use manifests::Manifest;
 use ssa::{SsaParams, SsaReport, SsaStep};
 use steps::{Kubectl, OpenApiLatency, OpenApiLoad, Step};
@@ -331,10 +331,7 @@ impl ApplyReport {
     /// The whole report.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for line in &self.settings {
-            out.push_str(line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "", &self.settings);
         out.push('\n');
         out.push_str(&self.table());
         out.push_str(
@@ -349,17 +346,9 @@ impl ApplyReport {
             ratio(cpu)
         ));
         out.push_str("\nOpenAPI v3 (a fresh server):\n");
-        for line in self.openapi_lines() {
-            out.push_str("  ");
-            out.push_str(&line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "  ", self.openapi_lines());
         out.push_str(&format!("\nserver resident memory (VmRSS of pid {}):\n", self.memory.pid));
-        for line in self.memory_lines() {
-            out.push_str("  ");
-            out.push_str(&line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "  ", self.memory_lines());
         if let Some(ssa) = &self.ssa {
             out.push('\n');
             out.push_str(&ssa.heading());
@@ -373,11 +362,7 @@ impl ApplyReport {
             out.push('\n');
         }
         out.push_str("\ntargets (measured, not asserted):\n");
-        for line in self.targets() {
-            out.push_str("  ");
-            out.push_str(&line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "  ", self.targets());
         let mut failures: Vec<String> = self
             .steps
             .iter()
@@ -398,11 +383,7 @@ impl ApplyReport {
         }
         if !failures.is_empty() {
             out.push_str("first error of each failing step:\n");
-            for line in failures {
-                out.push_str("  ");
-                out.push_str(&line);
-                out.push('\n');
-            }
+            push_lines(&mut out, "  ", failures);
         }
         out.push_str(&self.last_line());
         out.push('\n');

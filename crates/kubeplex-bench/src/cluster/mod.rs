@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 use crate::api::client::{Conn, Protocol, Tls, describe};
 use crate::api::process::{FreshServer, Rss, own_cpu_seconds};
 use crate::load_average;
-use crate::table::{Align, Table, format_rate, group_thousands};
+use crate::table::{Align, Table, format_rate, group_thousands, push_lines};
 use tracker::{Line, PodTracker, Span, peak_rate};
 
 /// Target: every pod Running within this long of the first Deployment create.
@@ -254,10 +254,7 @@ impl ClusterReport {
     /// The whole report.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for line in &self.settings {
-            out.push_str(line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "", &self.settings);
         out.push('\n');
         out.push_str(&self.table());
         out.push_str(
@@ -273,11 +270,7 @@ impl ClusterReport {
             self.rss.map_or_else(|| "?".into(), |r| r.to_string())
         ));
         out.push_str("targets (measured, not enforced):\n");
-        for line in self.targets() {
-            out.push_str("  ");
-            out.push_str(&line);
-            out.push('\n');
-        }
+        push_lines(&mut out, "  ", self.targets());
         out.push_str(&self.last_line());
         out.push('\n');
         out
